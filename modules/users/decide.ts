@@ -1,0 +1,52 @@
+// Users rules as pure functions: given the current state and a command, the events to append or an error.
+import { ConflictError, NotFoundError } from '../../src/errors.js';
+import type { EventContext } from '../../src/events/envelope.js';
+import { createUserCreatedEvent, createUserUpdatedEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
+import type { UserState } from './UsersRepository.js';
+
+export interface CreateUser {
+  userId: string;
+  email: string;
+  name: string;
+  phone: string | null;
+}
+
+export type UserChanges = PayloadOf<'user.updated'>['changes'];
+
+/** `emailOwner` is the user who holds the email now, if anyone does. */
+export function decideCreateUser(cmd: CreateUser, emailOwner: UserState | undefined, ctx: EventContext): DomainEvent<'user.created'>[] {
+  if (emailOwner) throw new ConflictError(`email ${cmd.email} is already taken`);
+  return [createUserCreatedEvent(cmd.userId, cmd.email, cmd.name, cmd.phone, { ...ctx, version: 1 })];
+}
+
+/** Only fields whose value differs become changes; no change, no event. */
+export function decideUpdateUser(
+  state: UserState | undefined,
+  requested: UserChanges,
+  emailOwner: UserState | undefined,
+  ctx: EventContext,
+): DomainEvent<'user.updated'>[] {
+  if (!state) throw new NotFoundError('no such user');
+  const changes: UserChanges = {};
+  if (requested.email !== undefined && requested.email !== state.email) changes.email = requested.email;
+  if (requested.name !== undefined && requested.name !== state.name) changes.name = requested.name;
+  if (requested.phone !== undefined && requested.phone !== state.phone) changes.phone = requested.phone;
+  if (Object.keys(changes).length === 0) return [];
+  if (changes.email !== undefined && emailOwner && emailOwner.id !== state.id) {
+    throw new ConflictError(`email ${changes.email} is already taken`);
+  }
+  return [createUserUpdatedEvent(state.id, changes, { ...ctx, version: state.version + 1 })];
+}
+
+/** Folds a user's events into state: used by the projection and by replays. */
+export function evolveUser(state: UserState | undefined, event: DomainEvent): UserState | undefined {
+  if (event.type === 'user.created') {
+    const p = event.payload as PayloadOf<'user.created'>;
+    return { id: p.userId, email: p.email, name: p.name, phone: p.phone, version: event.version, createdAt: event.occurredAt, updatedAt: event.occurredAt };
+  }
+  if (event.type === 'user.updated' && state) {
+    const p = event.payload as PayloadOf<'user.updated'>;
+    return { ...state, ...p.changes, version: event.version, updatedAt: event.occurredAt };
+  }
+  return state;
+}

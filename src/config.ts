@@ -1,0 +1,127 @@
+// Reads and validates the environment once at start; a value that cannot work stops the start.
+import path from 'node:path';
+import { z } from 'zod';
+
+export const MODULE_NAMES = ['users', 'billing', 'payments', 'documents', 'notifications', 'analytics'] as const;
+export type ModuleName = (typeof MODULE_NAMES)[number];
+
+const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const envSchema = z.object({
+  PORT: intFrom(0, 65535).default(3000),
+  DATABASE_PATH: z.string().min(1).default('./var/paybus.db'),
+  EVENT_TRANSPORT: z.enum(['memory', 'rabbitmq']).default('memory'),
+  MODULES: z
+    .string()
+    .default('all')
+    .transform((value, ctx) => {
+      const names = value.trim() === '' || value.trim() === 'all' ? [...MODULE_NAMES] : value.split(',').map((n) => n.trim()).filter(Boolean);
+      const unknown = names.filter((n) => !(MODULE_NAMES as readonly string[]).includes(n));
+      if (unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `unknown module ${unknown.join(', ')} (known: ${MODULE_NAMES.join(', ')})` });
+        return z.NEVER;
+      }
+      return [...new Set(names)] as ModuleName[];
+    }),
+  RABBITMQ_URL: z
+    .string()
+    .default('amqp://localhost')
+    .refine((v) => /^amqps?:\/\/[^\s]+$/.test(v), 'must be an amqp:// or amqps:// URL'),
+  RABBITMQ_USER: z.string().optional(),
+  RABBITMQ_PASS: z.string().optional(),
+  RABBITMQ_EXCHANGE: z.string().min(1).default('paybus.events'),
+  RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  RABBITMQ_PREFETCH: intFrom(1, 65535).default(50),
+  RETRY_ATTEMPTS: intFrom(1, 100).default(5),
+  RETRY_MIN_MS: intFrom(0).default(100),
+  RETRY_MAX_MS: intFrom(0).default(30000),
+  UPLOAD_DIR: z.string().min(1).default('./var/uploads'),
+  MAX_UPLOAD_BYTES: intFrom(1).default(10485760),
+  SMTP_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || v === '' || /^smtps?:\/\/[^\s]+$/.test(v), 'must be an smtp:// or smtps:// URL'),
+  MAIL_FROM: z.string().min(3).default('paybus <no-reply@paybus.local>'),
+  MAIL_DIR: z.string().min(1).default('./var/mail'),
+  SMS_LOG_PATH: z.string().min(1).default('./var/sms.log'),
+  PAYMENT_GATEWAY_LATENCY_MS: intFrom(0, 60000).default(5),
+  ADMIN_TOKEN: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.string().default('development'),
+});
+
+export interface Config {
+  port: number;
+  databasePath: string;
+  eventTransport: 'memory' | 'rabbitmq';
+  modules: ModuleName[];
+  rabbitmq: {
+    url: string;
+    user?: string;
+    pass?: string;
+    exchange: string;
+    queueType: 'classic' | 'quorum';
+    prefetch: number;
+  };
+  retry: { attempts: number; minMs: number; maxMs: number };
+  uploadDir: string;
+  maxUploadBytes: number;
+  smtpUrl?: string;
+  mailFrom: string;
+  mailDir: string;
+  smsLogPath: string;
+  paymentGatewayLatencyMs: number;
+  adminToken?: string;
+  logLevel: string;
+  nodeEnv: string;
+}
+
+/** Thrown when a variable cannot work; the message is the one line main prints. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // An empty variable means "not set", as it does for most twelve-factor apps.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    // Never echo the value: it may be a secret (a URL with a password, a token).
+    throw new ConfigError(`invalid ${name}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  if (e.RETRY_MIN_MS > e.RETRY_MAX_MS) throw new ConfigError('invalid RETRY_MIN_MS: must not exceed RETRY_MAX_MS');
+  return {
+    port: e.PORT,
+    databasePath: e.DATABASE_PATH,
+    eventTransport: e.EVENT_TRANSPORT,
+    modules: e.MODULES,
+    rabbitmq: {
+      url: e.RABBITMQ_URL,
+      user: e.RABBITMQ_USER,
+      pass: e.RABBITMQ_PASS,
+      exchange: e.RABBITMQ_EXCHANGE,
+      queueType: e.RABBITMQ_QUEUE_TYPE,
+      prefetch: e.RABBITMQ_PREFETCH,
+    },
+    retry: { attempts: e.RETRY_ATTEMPTS, minMs: e.RETRY_MIN_MS, maxMs: e.RETRY_MAX_MS },
+    uploadDir: path.resolve(e.UPLOAD_DIR),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    smtpUrl: e.SMTP_URL,
+    mailFrom: e.MAIL_FROM,
+    mailDir: path.resolve(e.MAIL_DIR),
+    smsLogPath: path.resolve(e.SMS_LOG_PATH),
+    paymentGatewayLatencyMs: e.PAYMENT_GATEWAY_LATENCY_MS,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+  };
+}

@@ -1,0 +1,98 @@
+// The composition root: builds the database, store, bus, processor, host, transport and HTTP app for one config.
+import type { Server } from 'node:http';
+import type express from 'express';
+import type { Logger } from 'pino';
+import { EventBus } from './bus/EventBus.js';
+import type { Config } from './config.js';
+import { type Db, openDatabase } from './db/openDatabase.js';
+import { runMigrations } from './db/migrate.js';
+import { createHttpApp } from './http/createHttpApp.js';
+import { createLogger } from './logger.js';
+import { moduleDefinitions } from './modules.js';
+import { AsyncEventProcessor, type ProcessorHooks } from './runtime/AsyncEventProcessor.js';
+import { DeadLetters } from './runtime/DeadLetters.js';
+import { MemoryTransport } from './runtime/MemoryTransport.js';
+import { type EventTransport, ModuleHost } from './runtime/ModuleHost.js';
+import { SubscriberLedger } from './runtime/SubscriberLedger.js';
+import { EventStore } from './store/EventStore.js';
+import { Outbox } from './store/Outbox.js';
+import { storeMigrations } from './store/tables.js';
+import { runtimeMigrations } from './runtime/tables.js';
+
+export interface AppOptions {
+  log?: Logger;
+  hooks?: ProcessorHooks;
+  /** Builds the transport; the default follows config.eventTransport. */
+  transport?: (app: Omit<PaybusApp, 'start' | 'stop' | 'listen'>) => EventTransport;
+}
+
+export interface PaybusApp {
+  config: Config;
+  log: Logger;
+  db: Db;
+  store: EventStore;
+  outbox: Outbox;
+  bus: EventBus;
+  deadLetters: DeadLetters;
+  processor: AsyncEventProcessor;
+  host: ModuleHost;
+  transport: EventTransport;
+  http: express.Express;
+  /** Starts delivery (catch-up included); resolves once the transport is up. */
+  start(): Promise<void>;
+  /** Serves HTTP on config.port (0 picks a free port). */
+  listen(): Promise<Server>;
+  /** Stops HTTP, finishes handlers in flight, stops the transport, closes the database. */
+  stop(): Promise<void>;
+}
+
+export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
+  const log = options.log ?? createLogger(config.logLevel);
+  const db = openDatabase(config.databasePath);
+  runMigrations(db, 'store', storeMigrations);
+  runMigrations(db, 'runtime', runtimeMigrations);
+  const store = new EventStore(db);
+  const outbox = new Outbox(db);
+  const bus = new EventBus((error, event, pattern) =>
+    log.error({ err: error, eventId: event.id, eventType: event.type, pattern }, 'bus subscriber failed'),
+  );
+  const ledger = new SubscriberLedger(db);
+  const deadLetters = new DeadLetters(db);
+  const processor = new AsyncEventProcessor(config.retry, deadLetters, log, options.hooks);
+  const host = new ModuleHost({ config, db, store, outbox, ledger, processor, log });
+
+  host.load(config.modules.flatMap((name) => moduleDefinitions[name] ?? []));
+
+  const base = { config, log, db, store, outbox, bus, deadLetters, processor, host, transport: undefined as unknown as EventTransport, http: undefined as unknown as express.Express };
+  base.transport = options.transport ? options.transport(base) : defaultTransport(config, bus);
+  base.http = createHttpApp({ host, store, log });
+
+  let server: Server | undefined;
+  let stopped = false;
+  return {
+    ...base,
+    start: () => host.start(base.transport),
+    listen: () =>
+      new Promise<Server>((resolve, reject) => {
+        const s = base.http.listen(config.port, () => resolve(s));
+        s.once('error', reject);
+        server = s;
+      }),
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeIdleConnections();
+        await closing;
+      }
+      await host.stop();
+      db.close();
+    },
+  };
+}
+
+function defaultTransport(config: Config, bus: EventBus): EventTransport {
+  if (config.eventTransport === 'memory') return new MemoryTransport(bus);
+  throw new Error('EVENT_TRANSPORT=rabbitmq is not available in this build');
+}

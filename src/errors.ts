@@ -1,0 +1,83 @@
+// Typed errors shared by the runtime and the modules; src/http/problem.ts maps each to one HTTP status.
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  abstract readonly title: string;
+}
+
+export class ValidationError extends AppError {
+  override name = 'ValidationError';
+  readonly status = 400;
+  readonly title = 'Invalid request';
+  constructor(
+    readonly errors: FieldError[],
+    detail = errors.map((e) => `${e.field}: ${e.message}`).join('; '),
+  ) {
+    super(detail);
+  }
+}
+
+export class NotFoundError extends AppError {
+  override name = 'NotFoundError';
+  readonly status = 404;
+  readonly title = 'Not found';
+}
+
+export class ConflictError extends AppError {
+  override name = 'ConflictError';
+  readonly status = 409;
+  readonly title = 'Conflict';
+}
+
+/** An append whose expected version is not the stream's current version: someone else wrote first. */
+export class ConcurrencyError extends ConflictError {
+  override name = 'ConcurrencyError';
+  constructor(
+    readonly aggregateId: string,
+    readonly expectedVersion: number,
+    readonly actualVersion: number,
+  ) {
+    super(`stream ${aggregateId} is at version ${actualVersion}, expected ${expectedVersion}; reload and try again`);
+  }
+}
+
+export class UnprocessableError extends AppError {
+  override name = 'UnprocessableError';
+  readonly status = 422;
+  readonly title = 'Unprocessable request';
+  constructor(
+    detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  override name = 'PayloadTooLargeError';
+  readonly status = 413;
+  readonly title = 'Payload too large';
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  override name = 'UnsupportedMediaTypeError';
+  readonly status = 415;
+  readonly title = 'Unsupported media type';
+}
+
+export class UnauthorizedError extends AppError {
+  override name = 'UnauthorizedError';
+  readonly status = 401;
+  readonly title = 'Unauthorized';
+}
+
+export class ServiceUnavailableError extends AppError {
+  override name = 'ServiceUnavailableError';
+  readonly status = 503;
+  readonly title = 'Service unavailable';
+}

@@ -1,0 +1,71 @@
+// The event envelope of CONTRACT.md: the one shape events have in the store, on the bus and on the wire.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+
+export const metadataSchema = z
+  .object({
+    correlationId: z.string().min(1).max(200),
+    causationId: z.string().min(1).max(200).nullable(),
+  })
+  .catchall(z.unknown());
+
+export const envelopeSchema = z.object({
+  id: z.uuid(),
+  type: z.string().min(1).max(100),
+  aggregateType: z.string().min(1).max(50),
+  aggregateId: z.string().min(1).max(200),
+  version: z.number().int().min(1),
+  occurredAt: z.iso.datetime(),
+  payload: z.record(z.string(), z.unknown()),
+  metadata: metadataSchema,
+});
+
+export type EventMetadata = z.infer<typeof metadataSchema>;
+
+export interface EventEnvelope<TType extends string = string, TPayload = Record<string, unknown>> {
+  id: string;
+  type: TType;
+  aggregateType: string;
+  aggregateId: string;
+  version: number;
+  occurredAt: string;
+  payload: TPayload;
+  metadata: EventMetadata;
+}
+
+/** An event as the store returns it: the envelope plus its global position. */
+export type StoredEvent<E extends EventEnvelope = EventEnvelope> = E & { position: number };
+
+/** What a factory needs besides the payload: where in its stream the event goes and what caused it. */
+export interface EventContext {
+  version?: number;
+  correlationId?: string;
+  causationId?: string | null;
+  id?: string;
+  occurredAt?: string;
+}
+
+/** Metadata for events caused by `cause` (an event): same correlation, causation = that event. */
+export function causedBy(cause: Pick<EventEnvelope, 'id' | 'metadata'>, version?: number): EventContext {
+  return { version, correlationId: cause.metadata.correlationId, causationId: cause.id };
+}
+
+export function buildEnvelope<TType extends string, TPayload>(
+  type: TType,
+  aggregateType: string,
+  aggregateId: string,
+  payload: TPayload,
+  ctx: EventContext = {},
+): EventEnvelope<TType, TPayload> {
+  const id = ctx.id ?? randomUUID();
+  return {
+    id,
+    type,
+    aggregateType,
+    aggregateId,
+    version: ctx.version ?? 1,
+    occurredAt: ctx.occurredAt ?? new Date().toISOString(),
+    payload,
+    metadata: { correlationId: ctx.correlationId ?? id, causationId: ctx.causationId ?? null },
+  };
+}

@@ -1,0 +1,19 @@
+// X-Correlation-Id in, the same out; a request without one gets a fresh id.
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { EventContext } from '../events/envelope.js';
+
+const SAFE = /^[A-Za-z0-9._:-]{1,200}$/;
+
+export const correlation: RequestHandler = (req, res, next) => {
+  const given = req.get('x-correlation-id');
+  const id = given && SAFE.test(given) ? given : randomUUID();
+  res.locals.correlationId = id;
+  res.setHeader('X-Correlation-Id', id);
+  next();
+};
+
+/** Event metadata for events a request causes directly. */
+export function requestContext(res: Response): EventContext {
+  return { correlationId: res.locals.correlationId as string | undefined, causationId: null };
+}

@@ -1,0 +1,42 @@
+// The express app: JSON in, problem+json for every error, runtime routes and each module's routes.
+import express from 'express';
+import type { Logger } from 'pino';
+import type { EventStore } from '../store/EventStore.js';
+import type { ModuleHost } from '../runtime/ModuleHost.js';
+import { correlation } from './correlation.js';
+import { eventsRoute } from './eventsRoute.js';
+import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
+
+export interface HttpDeps {
+  host: ModuleHost;
+  store: EventStore;
+  log: Logger;
+  jsonLimit?: string;
+  /** Extra routers (admin, metrics) mounted before the modules. */
+  extraRoutes?: ((router: express.Router) => void)[];
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(correlation);
+  app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
+
+  const runtime = express.Router();
+  runtime.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  runtime.get('/ready', (_req, res) => {
+    if (deps.host.ready()) res.json({ status: 'ready' });
+    else sendProblem(res, 503, 'Not ready', 'the event transport is not connected');
+  });
+  eventsRoute(runtime, deps.store);
+  for (const extra of deps.extraRoutes ?? []) extra(runtime);
+  app.use(runtime);
+
+  deps.host.mountRoutes(app);
+  app.use(notFoundRoute);
+  app.use(errorMapper(deps.log));
+  return app;
+}

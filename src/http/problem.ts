@@ -1,0 +1,64 @@
+// The one error mapper: typed errors → application/problem+json (RFC 9457). Nothing else writes error bodies.
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { AppError, ConflictError, type FieldError, UnprocessableError, ValidationError } from '../errors.js';
+import { EventSchemaError } from '../events/catalog.js';
+import { ProjectionError } from '../runtime/ModuleHost.js';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: FieldError[];
+}
+
+const slug = (title: string) => title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+
+export function sendProblem(res: Response, status: number, title: string, detail: string, errors?: FieldError[]): void {
+  const body: Problem = { type: `urn:paybus:problem:${slug(title)}`, title, status, detail };
+  if (errors && errors.length > 0) body.errors = errors;
+  res.status(status).type('application/problem+json').send(JSON.stringify(body));
+}
+
+export const notFoundRoute: RequestHandler = (req, res) => {
+  sendProblem(res, 404, 'Not found', `no route for ${req.method} ${req.path.slice(0, 200)}`);
+};
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+export function errorMapper(log: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    if (res.headersSent) return;
+    if (error instanceof ProjectionError && error.cause instanceof AppError) error = error.cause;
+    if (error instanceof ValidationError || error instanceof UnprocessableError) {
+      return sendProblem(res, error.status, error.title, error.message, error.errors);
+    }
+    if (error instanceof AppError) return sendProblem(res, error.status, error.title, error.message);
+    if (error instanceof EventSchemaError) {
+      // A request that passed validation but made an invalid event: name the field, refuse, change nothing.
+      return sendProblem(res, 422, 'Unprocessable request', error.message, [{ field: error.field, message: error.message }]);
+    }
+    const parserError = error as BodyParserError;
+    if (parserError?.type === 'entity.parse.failed') return sendProblem(res, 400, 'Malformed JSON', 'the request body is not valid JSON');
+    if (parserError?.type === 'entity.too.large') return sendProblem(res, 413, 'Payload too large', 'the request body is larger than allowed');
+    if (parserError?.type === 'encoding.unsupported' || parserError?.type === 'charset.unsupported') {
+      return sendProblem(res, 415, 'Unsupported media type', 'the request body encoding is not supported');
+    }
+    if (parserError?.expose && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      return sendProblem(res, parserError.status, 'Bad request', (error as Error).message);
+    }
+    if (isUniqueViolation(error)) return sendProblem(res, 409, new ConflictError('').title, 'the change conflicts with existing data');
+    log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+    sendProblem(res, 500, 'Internal error', 'the server could not complete the request; it was logged');
+  };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? ((error as ProjectionError)?.cause as { code?: string })?.code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,43 @@
+// Entry point: `npm start`. Reads the environment, starts paybus, stops it cleanly on SIGTERM/SIGINT.
+import { ConfigError, loadConfig } from './config.js';
+import { createApp } from './createApp.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`paybus: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = createApp(config);
+  await app.start();
+  const server = await app.listen();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  app.log.info({ port, transport: config.eventTransport, modules: config.modules, database: config.databasePath }, `paybus listening on http://localhost:${port}`);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (error) => {
+        app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`paybus: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

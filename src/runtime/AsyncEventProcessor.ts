@@ -1,0 +1,112 @@
+// Runs a subscriber's handler with exponential backoff; after the last attempt the event becomes a dead letter.
+import pRetry, { AbortError } from 'p-retry';
+import type { Logger } from 'pino';
+import type { EventEnvelope } from '../events/envelope.js';
+import { NotFoundError } from '../errors.js';
+import { DeadLetters, errorMessage } from './DeadLetters.js';
+
+export interface RetryPolicy {
+  attempts: number;
+  minMs: number;
+  maxMs: number;
+}
+
+/** What the processor runs: a named handler that records its own success (see ModuleHost). */
+export interface ProcessedSubscriber {
+  readonly name: string;
+  handle(event: EventEnvelope, attempt: number): Promise<void>;
+  /** Called once the event is dead-lettered, so the subscriber can move past it. */
+  skip(event: EventEnvelope): void;
+}
+
+export type ProcessOutcome = 'handled' | 'dead-lettered' | 'aborted';
+
+export interface ProcessorHooks {
+  onRetry?(subscriber: string, event: EventEnvelope, attempt: number, error: unknown): void;
+  onHandled?(subscriber: string, event: EventEnvelope): void;
+  onDeadLetter?(subscriber: string, event: EventEnvelope, error: unknown): void;
+}
+
+export class AsyncEventProcessor {
+  private readonly subscribers = new Map<string, ProcessedSubscriber>();
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly policy: RetryPolicy,
+    readonly deadLetters: DeadLetters,
+    private readonly logger: Logger,
+    private readonly hooks: ProcessorHooks = {},
+  ) {}
+
+  register(subscriber: ProcessedSubscriber): void {
+    if (this.subscribers.has(subscriber.name)) throw new Error(`subscriber ${subscriber.name} is registered twice`);
+    this.subscribers.set(subscriber.name, subscriber);
+  }
+
+  subscriberNames(): string[] {
+    return [...this.subscribers.keys()];
+  }
+
+  /** Stops waiting between retries: events in the middle of a backoff stay unrecorded and run again on the next start. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  async process(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
+    const log = this.logger.child({ subscriber: subscriber.name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId });
+    let attempts = 0;
+    try {
+      await pRetry(
+        async (attempt) => {
+          if (this.abort.signal.aborted) throw new AbortError('processor stopped');
+          attempts = attempt;
+          await subscriber.handle(event, attempt);
+        },
+        {
+          retries: this.policy.attempts - 1,
+          factor: 2,
+          minTimeout: this.policy.minMs,
+          maxTimeout: this.policy.maxMs,
+          randomize: true,
+          signal: this.abort.signal,
+          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (retriesLeft > 0) {
+              log.warn({ attempt: attemptNumber, err: errorMessage(error) }, 'handler failed, will retry');
+              this.hooks.onRetry?.(subscriber.name, event, attemptNumber, error);
+            }
+          },
+        },
+      );
+      this.hooks.onHandled?.(subscriber.name, event);
+      return 'handled';
+    } catch (error) {
+      if (this.abort.signal.aborted) return 'aborted';
+      log.error({ attempts, err: errorMessage(error) }, 'handler failed on its last attempt; event dead-lettered');
+      this.deadLetters.add(subscriber.name, event, error, attempts);
+      subscriber.skip(event);
+      this.hooks.onDeadLetter?.(subscriber.name, event, error);
+      return 'dead-lettered';
+    }
+  }
+
+  /** Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. */
+  async retryDeadLetter(id: string): Promise<'handled' | 'failed'> {
+    const letter = this.deadLetters.get(id);
+    if (!letter) throw new NotFoundError(`no dead letter ${id}`);
+    const subscriber = this.subscribers.get(letter.subscriber);
+    if (!subscriber) throw new NotFoundError(`subscriber ${letter.subscriber} of dead letter ${id} does not run in this process`);
+    try {
+      await subscriber.handle(letter.event, letter.attempts + 1);
+      this.deadLetters.delete(id);
+      this.hooks.onHandled?.(subscriber.name, letter.event);
+      return 'handled';
+    } catch (error) {
+      this.deadLetters.recordFailedRetry(id, error, 1);
+      return 'failed';
+    }
+  }
+
+  discardDeadLetter(id: string): void {
+    if (!this.deadLetters.delete(id)) throw new NotFoundError(`no dead letter ${id}`);
+  }
+}

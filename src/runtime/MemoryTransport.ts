@@ -1,0 +1,58 @@
+// Memory mode: committed events go through the EventBus to each reaction's mailbox in this process.
+import type { EventBus } from '../bus/EventBus.js';
+import type { StoredEvent } from '../events/envelope.js';
+import type { ModuleHost, EventTransport } from './ModuleHost.js';
+import { SubscriberActor } from './SubscriberActor.js';
+
+export class MemoryTransport implements EventTransport {
+  readonly actors: SubscriberActor[] = [];
+  private readonly unsubscribes: (() => void)[] = [];
+  private host: ModuleHost | undefined;
+  private started: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly bus: EventBus) {}
+
+  async start(host: ModuleHost): Promise<void> {
+    this.host = host;
+    const { processor, store, ledger, outbox } = host.parts;
+    for (const reaction of host.reactions) {
+      const actor = new SubscriberActor(host.subscribers.get(reaction.name)!, reaction.types, processor, store, ledger);
+      this.actors.push(actor);
+      for (const pattern of reaction.types) this.unsubscribes.push(this.bus.subscribe(pattern, (e: StoredEvent) => actor.enqueue(e)));
+    }
+    // Rows a crash left unpublished: bus listeners get them now; actors would find them in catch-up anyway.
+    for (let rows = outbox.pending(500); rows.length > 0; rows = outbox.pending(500, rows[rows.length - 1]!.id)) {
+      for (const row of rows) {
+        const event = store.getById(row.eventId);
+        if (event) this.bus.publish(event);
+      }
+      outbox.markPublishedRange(rows[0]!.id, rows[rows.length - 1]!.id);
+    }
+    // Catch-up runs in the background so HTTP can serve meanwhile; idle() waits for it.
+    this.started = Promise.all(this.actors.map((a) => a.start()));
+  }
+
+  afterCommit(events: readonly StoredEvent[], outboxIds: readonly number[]): void {
+    for (const event of events) this.bus.publish(event);
+    if (outboxIds.length > 0 && this.host) this.host.parts.outbox.markPublishedRange(outboxIds[0]!, outboxIds[outboxIds.length - 1]!);
+  }
+
+  async idle(): Promise<void> {
+    await this.started;
+    // A handler may commit events that land in other mailboxes: wait until every actor is quiet at once.
+    for (;;) {
+      await Promise.all(this.actors.map((a) => a.idle()));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.actors.every((a) => a.isIdle())) return;
+    }
+  }
+
+  ready(): boolean {
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    await Promise.all(this.actors.map((a) => a.stop()));
+  }
+}

@@ -1,0 +1,215 @@
+// Loads modules, owns the one write path (commit), runs projections inline and hands committed events to the transport.
+import express from 'express';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { runMigrations } from '../db/migrate.js';
+import type { Db } from '../db/openDatabase.js';
+import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
+import { matchesAny } from '../events/patterns.js';
+import type { EventStore } from '../store/EventStore.js';
+import type { Outbox } from '../store/Outbox.js';
+import type { AsyncEventProcessor, ProcessedSubscriber } from './AsyncEventProcessor.js';
+import type { ModuleDefinition, PaybusModule, Projection, Reaction, ReactionContext, UnitOfWork } from './module.js';
+import type { SubscriberLedger } from './SubscriberLedger.js';
+
+/** Raised when a projection throws inside a command: the whole command rolls back. */
+export class ProjectionError extends Error {
+  override name = 'ProjectionError';
+  constructor(
+    readonly projection: string,
+    readonly event: EventEnvelope,
+    override readonly cause: unknown,
+  ) {
+    super(`projection ${projection} failed on ${event.type} ${event.id}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** What carries committed events onward: the in-process bus, or the outbox relay to RabbitMQ. */
+export interface EventTransport {
+  start(host: ModuleHost): Promise<void>;
+  afterCommit(events: readonly StoredEvent[], outboxIds: readonly number[]): void;
+  /** Resolves when every event committed so far has been handled by this process's subscribers. */
+  idle(): Promise<void>;
+  ready(): boolean;
+  stop(): Promise<void>;
+}
+
+export interface HostParts {
+  config: Config;
+  db: Db;
+  store: EventStore;
+  outbox: Outbox;
+  ledger: SubscriberLedger;
+  processor: AsyncEventProcessor;
+  log: Logger;
+}
+
+export class ModuleHost {
+  readonly modules: PaybusModule[] = [];
+  readonly projections: Projection[] = [];
+  readonly reactions: Reaction[] = [];
+  readonly subscribers = new Map<string, ProcessedSubscriber>();
+  private transport: EventTransport | undefined;
+  private pending: { events: StoredEvent[]; outboxIds: number[] } | undefined;
+  private readonly uow: UnitOfWork;
+  private readonly runTransaction: <T>(fn: () => T) => T;
+  readonly commitListeners: ((events: readonly StoredEvent[]) => void)[] = [];
+
+  constructor(readonly parts: HostParts) {
+    const { db } = parts;
+    this.uow = { db, append: (events, options) => this.appendInTransaction(events, options) };
+    const tx = db.transaction((fn: () => unknown) => fn());
+    this.runTransaction = <T>(fn: () => T) => tx(fn) as T;
+    this.commit = this.commit.bind(this);
+  }
+
+  /** Builds and registers modules, in the order given. */
+  load(definitions: readonly ModuleDefinition[]): void {
+    for (const def of definitions) {
+      runMigrations(this.parts.db, def.name, def.migrations);
+      const parts = def.create({ config: this.parts.config, db: this.parts.db, store: this.parts.store, commit: this.commit, log: this.parts.log.child({ module: def.name }) });
+      const mod: PaybusModule = { name: def.name, ...parts };
+      this.modules.push(mod);
+      for (const p of mod.projections ?? []) this.projections.push(p);
+      for (const r of mod.reactions ?? []) {
+        this.reactions.push(r);
+        const subscriber = this.reactionSubscriber(r);
+        this.subscribers.set(r.name, subscriber);
+        this.parts.processor.register(subscriber);
+      }
+    }
+    this.catchUpProjections();
+  }
+
+  mountRoutes(app: express.Express): void {
+    for (const mod of this.modules) {
+      if (!mod.routes) continue;
+      const router = express.Router();
+      mod.routes(router);
+      app.use(router);
+    }
+  }
+
+  /**
+   * Runs `fn` in one SQLite transaction: read-model changes, appended events, their outbox rows and the
+   * inline projections commit together or not at all. Committed events go to the transport afterwards.
+   */
+  commit<T>(fn: (uow: UnitOfWork) => T): T {
+    if (this.pending) return fn(this.uow); // already inside a commit: join it
+    const pending = (this.pending = { events: [] as StoredEvent[], outboxIds: [] as number[] });
+    let result: T;
+    try {
+      result = this.runTransaction(() => {
+        const r = fn(this.uow);
+        if (r instanceof Promise) throw new Error('commit callbacks must be synchronous: do I/O before or after the transaction');
+        return r;
+      });
+    } finally {
+      this.pending = undefined;
+    }
+    if (pending.events.length > 0) {
+      this.transport?.afterCommit(pending.events, pending.outboxIds);
+      for (const listener of this.commitListeners) listener(pending.events);
+    }
+    return result;
+  }
+
+  async start(transport: EventTransport): Promise<void> {
+    this.transport = transport;
+    await transport.start(this);
+  }
+
+  idle(): Promise<void> {
+    return this.transport?.idle() ?? Promise.resolve();
+  }
+
+  ready(): boolean {
+    return this.transport?.ready() ?? false;
+  }
+
+  async stop(): Promise<void> {
+    this.parts.processor.stop();
+    await this.transport?.stop();
+    for (const mod of this.modules) await mod.stop?.();
+  }
+
+  /** Applies a projection to one event with its record, unless it has seen it already. Inside a transaction. */
+  applyProjection(projection: Projection, event: EventEnvelope & { position?: number }): void {
+    const { ledger } = this.parts;
+    if (ledger.hasHandled(projection.name, event.id)) return;
+    try {
+      projection.apply(event, this.parts.db);
+    } catch (error) {
+      throw new ProjectionError(projection.name, event, error);
+    }
+    ledger.recordInbox(projection.name, event.id);
+    if (event.position !== undefined) ledger.advance(projection.name, event.position);
+  }
+
+  /** Replays the log into projections that are behind it (a module added later, a rebuild). */
+  catchUpProjections(only?: readonly Projection[]): number {
+    const { store, ledger } = this.parts;
+    let applied = 0;
+    for (const projection of only ?? this.projections) {
+      let after = ledger.checkpoint(projection.name);
+      for (;;) {
+        const batch = store.readAll({ after, limit: 1000 });
+        if (batch.length === 0) break;
+        this.runTransaction(() => {
+          for (const event of batch) if (matchesAny(event.type, projection.types)) (this.applyProjection(projection, event), applied++);
+          ledger.advance(projection.name, batch[batch.length - 1]!.position);
+        });
+        after = batch[batch.length - 1]!.position;
+      }
+    }
+    return applied;
+  }
+
+  private appendInTransaction(events: readonly EventEnvelope[], options?: { expectedVersion?: number }): StoredEvent[] {
+    if (!this.pending) throw new Error('append outside commit');
+    const stored = this.parts.store.append(events, options);
+    if (stored.length === 0) return stored;
+    const outboxIds = this.parts.outbox.add(stored);
+    for (const event of stored) {
+      for (const projection of this.projections) if (matchesAny(event.type, projection.types)) this.applyProjection(projection, event);
+    }
+    this.pending.events.push(...stored);
+    this.pending.outboxIds.push(...outboxIds);
+    return stored;
+  }
+
+  /** Wraps a reaction so that its record (inbox + checkpoint) commits with its effects. */
+  private reactionSubscriber(reaction: Reaction): ProcessedSubscriber {
+    const { ledger, log } = this.parts;
+    const record = (event: EventEnvelope & { position?: number }) => {
+      ledger.recordInbox(reaction.name, event.id);
+      if (event.position !== undefined) ledger.advance(reaction.name, event.position);
+    };
+    return {
+      name: reaction.name,
+      handle: async (event: EventEnvelope & { position?: number }, attempt: number) => {
+        if (ledger.hasHandled(reaction.name, event.id)) return;
+        let recorded = false;
+        const ctx: ReactionContext = {
+          subscriber: reaction.name,
+          attempt,
+          log: log.child({ subscriber: reaction.name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId }),
+          commit: (fn) => {
+            const result = this.commit((uow) => {
+              const r = fn(uow);
+              record(event);
+              return r;
+            });
+            recorded = true;
+            return result;
+          },
+        };
+        await reaction.handle(event, ctx);
+        if (!recorded) this.commit(() => record(event));
+      },
+      skip: (event: EventEnvelope & { position?: number }) => {
+        if (event.position !== undefined) this.commit(() => ledger.advance(reaction.name, event.position!));
+      },
+    };
+  }
+}

@@ -1,0 +1,53 @@
+// Builds a fresh paybus for one test: its own SQLite file in a temp folder, quick retries, silent logs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type AppOptions, createApp, type PaybusApp } from '../../src/createApp.js';
+
+export function tempDir(prefix = 'paybus-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Config as main would read it from `env`, rooted in a fresh temp folder. */
+export function testConfig(env: Record<string, string> = {}, dir = tempDir()): Config {
+  return loadConfig({
+    DATABASE_PATH: path.join(dir, 'paybus.db'),
+    UPLOAD_DIR: path.join(dir, 'uploads'),
+    MAIL_DIR: path.join(dir, 'mail'),
+    SMS_LOG_PATH: path.join(dir, 'sms.log'),
+    RETRY_ATTEMPTS: '3',
+    RETRY_MIN_MS: '1',
+    RETRY_MAX_MS: '5',
+    PAYMENT_GATEWAY_LATENCY_MS: '1',
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ...env,
+  });
+}
+
+export interface TestApp {
+  app: PaybusApp;
+  http: supertest.Agent;
+  dir: string;
+  /** Waits until every subscriber has handled everything committed so far. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
+  const dir = tempDir();
+  const app = createApp(testConfig(env, dir), options);
+  await app.start();
+  return {
+    app,
+    dir,
+    http: supertest.agent(app.http),
+    settle: () => app.host.idle(),
+    stop: async () => {
+      await app.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
