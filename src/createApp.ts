@@ -9,6 +9,7 @@ import { runMigrations } from './db/migrate.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger } from './logger.js';
 import { moduleDefinitions } from './modules.js';
+import type { ModuleDefinition } from './runtime/module.js';
 import { AsyncEventProcessor, type ProcessorHooks } from './runtime/AsyncEventProcessor.js';
 import { DeadLetters } from './runtime/DeadLetters.js';
 import { MemoryTransport } from './runtime/MemoryTransport.js';
@@ -22,6 +23,8 @@ import { runtimeMigrations } from './runtime/tables.js';
 export interface AppOptions {
   log?: Logger;
   hooks?: ProcessorHooks;
+  /** Modules loaded after those named in config.modules (tests, tools). */
+  extraModules?: ModuleDefinition[];
   /** Builds the transport; the default follows config.eventTransport. */
   transport?: (app: Omit<PaybusApp, 'start' | 'stop' | 'listen'>) => EventTransport;
 }
@@ -61,7 +64,7 @@ export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
   const processor = new AsyncEventProcessor(config.retry, deadLetters, log, options.hooks);
   const host = new ModuleHost({ config, db, store, outbox, ledger, processor, log });
 
-  host.load(config.modules.flatMap((name) => moduleDefinitions[name] ?? []));
+  host.load([...config.modules.flatMap((name) => moduleDefinitions[name] ?? []), ...(options.extraModules ?? [])]);
 
   const base = { config, log, db, store, outbox, bus, deadLetters, processor, host, transport: undefined as unknown as EventTransport, http: undefined as unknown as express.Express };
   base.transport = options.transport ? options.transport(base) : defaultTransport(config, bus);

@@ -58,8 +58,10 @@ export class ModuleHost {
   constructor(readonly parts: HostParts) {
     const { db } = parts;
     this.uow = { db, append: (events, options) => this.appendInTransaction(events, options) };
+    // IMMEDIATE: take the write lock up front, so a second process (a CLI, a worker on the same file)
+    // waits on busy_timeout rather than failing when it upgrades a stale read.
     const tx = db.transaction((fn: () => unknown) => fn());
-    this.runTransaction = <T>(fn: () => T) => tx(fn) as T;
+    this.runTransaction = <T>(fn: () => T) => (db.inTransaction ? tx(fn) : tx.immediate(fn)) as T;
     this.commit = this.commit.bind(this);
   }
 

@@ -77,7 +77,10 @@ export class EventStore {
     );
     this.head = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck();
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
-    this.appendTx = db.transaction((events, options) => this.appendInTransaction(events, options));
+    // IMMEDIATE takes the write lock before reading the stream version, so two processes appending to one
+    // stream serialise on busy_timeout instead of failing with SQLITE_BUSY_SNAPSHOT.
+    const tx = db.transaction((events: readonly EventEnvelope[], options: AppendOptions) => this.appendInTransaction(events, options));
+    this.appendTx = (events, options) => (db.inTransaction ? tx(events, options) : tx.immediate(events, options));
   }
 
   /**
@@ -126,6 +129,26 @@ export class EventStore {
     return row && rowToEvent(row);
   }
 
+  private insertRow(event: EventEnvelope, recordedAt: string, current: number) {
+    try {
+      return this.insert.run(
+        event.id,
+        event.type,
+        event.aggregateType,
+        event.aggregateId,
+        event.version,
+        event.occurredAt,
+        JSON.stringify(event.payload),
+        JSON.stringify(event.metadata),
+        recordedAt,
+      );
+    } catch (error) {
+      // The unique (aggregate_id, version) index is the last line of defence against a lost race.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConcurrencyError(event.aggregateId, event.version - 1, current);
+      throw error;
+    }
+  }
+
   private appendInTransaction(events: readonly EventEnvelope[], options: AppendOptions): StoredEvent[] {
     const fresh = events.filter((e) => this.positionOfId.get(e.id) === undefined);
     if (fresh.length === 0) return [];
@@ -144,17 +167,7 @@ export class EventStore {
         }
       }
       if (event.version !== current + 1) throw new ConcurrencyError(event.aggregateId, event.version - 1, current);
-      const info = this.insert.run(
-        event.id,
-        event.type,
-        event.aggregateType,
-        event.aggregateId,
-        event.version,
-        event.occurredAt,
-        JSON.stringify(event.payload),
-        JSON.stringify(event.metadata),
-        recordedAt,
-      );
+      const info = this.insertRow(event, recordedAt, current);
       versions.set(event.aggregateId, event.version);
       stored.push({ ...event, position: Number(info.lastInsertRowid) });
     }

@@ -1,0 +1,77 @@
+// Module boundaries: a module imports no other module; code outside a module imports only its index.ts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import ts from 'typescript';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const MODULES = path.join(ROOT, 'modules');
+
+function tsFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : tsFiles(full);
+    return entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+
+/** Relative imports of a file, resolved to absolute .ts paths. */
+function importsOf(file: string): string[] {
+  const info = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true);
+  return info.importedFiles
+    .map((f) => f.fileName)
+    .filter((name) => name.startsWith('.'))
+    .map((name) => path.resolve(path.dirname(file), name).replace(/\.js$/, '.ts'));
+}
+
+function moduleOf(file: string): string | undefined {
+  const rel = path.relative(MODULES, file);
+  return rel.startsWith('..') ? undefined : rel.split(path.sep)[0];
+}
+
+/** A module's own tests (test/<module>/...) may test its insides; no other code may. */
+function testedModuleOf(file: string): string | undefined {
+  const rel = path.relative(path.join(ROOT, 'test'), file);
+  return rel.startsWith('..') ? undefined : rel.split(path.sep)[0];
+}
+
+export function boundaryViolations(files: string[]): string[] {
+  const violations: string[] = [];
+  for (const file of files) {
+    const own = moduleOf(file);
+    for (const target of importsOf(file)) {
+      const other = moduleOf(target);
+      if (!other || other === own || (!own && other === testedModuleOf(file))) continue;
+      const where = path.relative(ROOT, file);
+      if (own) violations.push(`${where} imports module ${other} (${path.relative(ROOT, target)}); modules share only events`);
+      else if (target !== path.join(MODULES, other, 'index.ts')) violations.push(`${where} reaches past modules/${other}/index.ts to ${path.relative(ROOT, target)}`);
+    }
+  }
+  return violations;
+}
+
+describe('architecture', () => {
+  it('keeps every module behind its index.ts and away from the others', () => {
+    const files = ['src', 'modules', 'scripts', 'test'].flatMap((d) => tsFiles(path.join(ROOT, d)));
+    expect(files.length).to.be.greaterThan(20);
+    expect(boundaryViolations(files)).to.deep.equal([]);
+  });
+
+  it('notices a module that imports another, and outside code that reaches past index.ts', () => {
+    const dir = fs.mkdtempSync(path.join(MODULES, '.arch-probe-'));
+    const probe = path.join(dir, 'bad.ts');
+    fs.writeFileSync(probe, "import { UsersRepository } from '../users/UsersRepository.js';\n");
+    const outside = path.join(ROOT, 'src', `.arch-probe-${process.pid}.ts`);
+    fs.writeFileSync(outside, "import { usersProjection } from '../modules/users/projection.js';\nimport { usersModule } from '../modules/users/index.js';\n");
+    try {
+      const found = boundaryViolations([probe, outside]);
+      expect(found).to.have.length(2);
+      expect(found[0]).to.match(/imports module users/);
+      expect(found[1]).to.match(/reaches past modules\/users\/index\.ts/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(outside, { force: true });
+    }
+  });
+});
