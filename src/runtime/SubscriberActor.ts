@@ -68,14 +68,18 @@ export class SubscriberActor {
   }
 
   private async catchUp(): Promise<void> {
+    // Exact types can be filtered by the store; wildcards are matched here.
+    const exact = this.patterns.every((p) => !p.includes('*')) ? this.patterns : undefined;
     for (;;) {
-      const batch = this.store.readAll({ after: this.lastSeen, limit: CATCH_UP_BATCH });
+      const batch = this.store.readAll({ after: this.lastSeen, limit: CATCH_UP_BATCH, types: exact });
       if (batch.length === 0 || this.stopped) return;
       for (const event of batch) {
         if (this.stopped) return;
         if (matchesAny(event.type, this.patterns)) await this.handle(event);
         this.lastSeen = event.position;
       }
+      // Everything up to here is handled or not ours: remember it, so a restart does not scan it again.
+      if (!this.stopped) this.ledger.advance(this.subscriber.name, this.lastSeen);
     }
   }
 

@@ -61,7 +61,7 @@ export class EventStore {
   constructor(private readonly db: Db) {
     this.insert = db.prepare(
       `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
     );
     this.positionOfId = db.prepare('SELECT position FROM events WHERE id = ?').pluck();
     this.versionOf = db.prepare('SELECT COALESCE(MAX(version), 0) FROM events WHERE aggregate_id = ?').pluck();
@@ -150,27 +150,36 @@ export class EventStore {
   }
 
   private appendInTransaction(events: readonly EventEnvelope[], options: AppendOptions): StoredEvent[] {
-    const fresh = events.filter((e) => this.positionOfId.get(e.id) === undefined);
-    if (fresh.length === 0) return [];
-    if (options.expectedVersion !== undefined && new Set(fresh.map((e) => e.aggregateId)).size > 1) {
+    if (options.expectedVersion !== undefined && new Set(events.map((e) => e.aggregateId)).size > 1) {
       throw new Error('expectedVersion applies to one stream; append events of several aggregates without it');
     }
     const versions = new Map<string, number>();
     const recordedAt = new Date().toISOString();
     const stored: StoredEvent[] = [];
-    for (const event of fresh) {
+    for (const event of events) {
       let current = versions.get(event.aggregateId);
       if (current === undefined) {
         current = this.currentVersion(event.aggregateId);
         if (options.expectedVersion !== undefined && current !== options.expectedVersion) {
+          if (this.allStored(events)) return [];
           throw new ConcurrencyError(event.aggregateId, options.expectedVersion, current);
         }
       }
-      if (event.version !== current + 1) throw new ConcurrencyError(event.aggregateId, event.version - 1, current);
+      // Fast path: the next version of the stream. Anything else is either a retried append (its id is
+      // stored already: skip it) or a lost race / gap.
+      if (event.version !== current + 1) {
+        if (this.positionOfId.get(event.id) !== undefined) continue;
+        throw new ConcurrencyError(event.aggregateId, event.version - 1, current);
+      }
       const info = this.insertRow(event, recordedAt, current);
+      if (info.changes === 0) continue; // same id already stored under another stream position
       versions.set(event.aggregateId, event.version);
       stored.push({ ...event, position: Number(info.lastInsertRowid) });
     }
     return stored;
+  }
+
+  private allStored(events: readonly EventEnvelope[]): boolean {
+    return events.every((e) => this.positionOfId.get(e.id) !== undefined);
   }
 }

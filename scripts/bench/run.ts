@@ -1,0 +1,61 @@
+// `npm run bench [-- --quick] [--only NAME] [--out FILE]`: paybus layers against their raw library baselines.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js';
+import { type BenchCase, type BenchResult, table } from './harness.js';
+
+const cases: BenchCase[] = [busPublish, storeAppendSingle, storeAppendBatch];
+
+function parseArgs(argv: string[]) {
+  const args = { quick: false, only: undefined as string | undefined, out: undefined as string | undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') args.quick = true;
+    else if (a === '--only') args.only = argv[++i];
+    else if (a === '--out') args.out = argv[++i];
+    else throw new Error(`unknown argument ${a}; use --quick, --only NAME, --out FILE`);
+  }
+  return args;
+}
+
+function rabbitVersion(): string | null {
+  try {
+    const out = execFileSync('rabbitmqctl', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10000 });
+    return out.trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  const selected = cases.filter((c) => (args.only ? c.name === args.only : !(args.quick && c.fullOnly)));
+  if (selected.length === 0) throw new Error(`no bench named ${args.only}; known: ${cases.map((c) => c.name).join(', ')}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paybus-bench-'));
+  const results: BenchResult[] = [];
+  try {
+    for (const c of selected) {
+      process.stderr.write(`running ${c.name}…\n`);
+      results.push(await c.run({ quick: args.quick, dir }));
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    sqlite: (new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
+    rabbitmq: rabbitVersion(),
+  };
+  console.log(table(results));
+  if (args.out) fs.writeFileSync(args.out, `${JSON.stringify({ machine, results: results.map(({ name, unit, ours, baseline, ratio, target, pass, notes }) => ({ name, unit, ours, baseline, ratio, target, pass, notes })) }, null, 2)}\n`);
+}
+
+main().catch((error) => {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
