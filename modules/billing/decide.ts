@@ -1,0 +1,57 @@
+// Billing rules as pure functions: given a bill's state and a command or event, the events to append or an error.
+import { UnprocessableError } from '../../src/errors.js';
+import { causedBy, type EventContext } from '../../src/events/envelope.js';
+import { createBillCreatedEvent, createBillPaidEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
+import type { BillState } from './BillsRepository.js';
+
+export interface CreateBill {
+  billId: string;
+  userId: string;
+  amount: number;
+  currency: string;
+  dueDate: string;
+  description: string | null;
+}
+
+/** `userKnown`: whether billing has seen a user.created for cmd.userId. */
+export function decideCreateBill(cmd: CreateBill, userKnown: boolean, ctx: EventContext): DomainEvent<'bill.created'>[] {
+  if (!userKnown) throw new UnprocessableError(`no user with id ${cmd.userId}`, [{ field: 'userId', message: 'no such user' }]);
+  return [createBillCreatedEvent(cmd.billId, cmd.userId, cmd.amount, cmd.currency, cmd.dueDate, cmd.description, { ...ctx, version: 1 })];
+}
+
+/** Thrown when a payment names a bill billing never created: the processor retries it, then dead-letters it for an operator. */
+export class UnknownBillError extends Error {
+  override name = 'UnknownBillError';
+}
+
+/**
+ * A successful payment pays its bill once. A paid bill stays paid with its first payment: a repeated or late
+ * payment.success emits nothing (the payments module's reservation is what keeps a second charge from happening).
+ */
+export function decideMarkPaid(bill: BillState | undefined, payment: DomainEvent<'payment.success'>): DomainEvent<'bill.paid'>[] {
+  const p = payment.payload;
+  if (!bill) throw new UnknownBillError(`payment ${p.paymentId} names unknown bill ${p.billId}`);
+  if (bill.status === 'paid') return [];
+  const ctx = causedBy(payment, bill.version + 1);
+  return [createBillPaidEvent(bill.id, bill.userId, p.paymentId, bill.amount, bill.currency, payment.occurredAt, ctx)];
+}
+
+/** Folds the events billing listens to into a bill's state: used by the projection and by rebuilds. */
+export function evolveBill(state: BillState | undefined, event: DomainEvent): BillState | undefined {
+  switch (event.type) {
+    case 'bill.created': {
+      const p = event.payload as PayloadOf<'bill.created'>;
+      return { id: p.billId, userId: p.userId, amount: p.amount, currency: p.currency, dueDate: p.dueDate, description: p.description,
+        status: 'pending', paymentId: null, paidAt: null, version: event.version, createdAt: event.occurredAt };
+    }
+    case 'bill.paid': {
+      const p = event.payload as PayloadOf<'bill.paid'>;
+      return state && { ...state, status: 'paid', paymentId: p.paymentId, paidAt: p.paidAt, version: event.version };
+    }
+    case 'payment.failed':
+      // A failed attempt leaves the bill payable; one that arrives after the bill was paid changes nothing.
+      return state && state.status !== 'paid' ? { ...state, status: 'payment_failed' } : state;
+    default:
+      return state;
+  }
+}
