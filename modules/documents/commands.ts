@@ -1,0 +1,53 @@
+// Documents use case: check the bytes, write them durably under a generated name, then commit the event.
+import { createHash, randomUUID } from 'node:crypto';
+import { ValidationError } from '../../src/errors.js';
+import type { EventContext } from '../../src/events/envelope.js';
+import type { Commit } from '../../src/runtime/module.js';
+import { checkContentType } from './contentType.js';
+import { decideUpload, type UploadDocument } from './decide.js';
+import type { Document, DocumentsRepository } from './DocumentsRepository.js';
+import type { FileStore } from './FileStore.js';
+import { sanitiseFilename } from './filename.js';
+
+export interface UploadInput {
+  userId: string;
+  billId: string | null;
+  file: { buffer: Buffer; mimetype: string; originalname: string } | undefined;
+}
+
+export function createDocumentCommands(repo: DocumentsRepository, files: FileStore, commit: Commit) {
+  const facts = (cmd: UploadDocument) => ({
+    userKnown: repo.hasUser(cmd.userId),
+    billOwner: cmd.billId === null ? undefined : repo.billOwnerOf(cmd.billId),
+  });
+
+  return {
+    async uploadDocument(input: UploadInput, ctx: EventContext): Promise<Document> {
+      const { file } = input;
+      if (!file) throw new ValidationError([{ field: 'file', message: 'is required' }]);
+      if (file.buffer.length === 0) throw new ValidationError([{ field: 'file', message: 'must not be empty' }]);
+      const contentType = await checkContentType(file.mimetype, file.buffer);
+      const cmd: UploadDocument = {
+        documentId: randomUUID(),
+        userId: input.userId,
+        billId: input.billId,
+        filename: sanitiseFilename(file.originalname),
+        contentType,
+        size: file.buffer.length,
+        sha256: createHash('sha256').update(file.buffer).digest('hex'),
+      };
+      decideUpload(cmd, facts(cmd), ctx); // fail fast, before any byte is written
+      // The file is whole on disk before the event commits: a committed event never points at a missing file.
+      await files.write(cmd.documentId, file.buffer);
+      try {
+        return commit((uow) => {
+          uow.append(decideUpload(cmd, facts(cmd), ctx), { expectedVersion: 0 });
+          return repo.get(cmd.documentId)!;
+        });
+      } catch (error) {
+        await files.remove(cmd.documentId);
+        throw error;
+      }
+    },
+  };
+}

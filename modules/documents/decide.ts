@@ -1,0 +1,32 @@
+// The upload rule as a pure function: the uploader and the bill must be known, and the bill must be the uploader's.
+import { UnprocessableError } from '../../src/errors.js';
+import type { EventContext } from '../../src/events/envelope.js';
+import { createDocumentUploadedEvent, type DomainEvent } from '../../src/events/catalog.js';
+
+export interface UploadDocument {
+  documentId: string;
+  userId: string;
+  billId: string | null;
+  filename: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export interface UploadFacts {
+  userKnown: boolean;
+  /** The owner of cmd.billId; undefined when the bill is unknown or none was given. */
+  billOwner: string | undefined;
+}
+
+export function decideUpload(cmd: UploadDocument, facts: UploadFacts, ctx: EventContext): DomainEvent<'document.uploaded'>[] {
+  if (!facts.userKnown) throw new UnprocessableError(`no user with id ${cmd.userId}`, [{ field: 'userId', message: 'no such user' }]);
+  if (cmd.billId !== null) {
+    if (facts.billOwner === undefined) throw new UnprocessableError(`no bill with id ${cmd.billId}`, [{ field: 'billId', message: 'no such bill' }]);
+    if (facts.billOwner !== cmd.userId) {
+      throw new UnprocessableError(`bill ${cmd.billId} does not belong to user ${cmd.userId}`, [{ field: 'billId', message: 'belongs to another user' }]);
+    }
+  }
+  const { documentId, userId, billId, filename, contentType, size, sha256 } = cmd;
+  return [createDocumentUploadedEvent(documentId, userId, billId, filename, contentType, size, sha256, { ...ctx, version: 1 })];
+}

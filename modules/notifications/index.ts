@@ -1,0 +1,39 @@
+// The notifications module's only public face.
+import type { Config } from '../../src/config.js';
+import type { ModuleDefinition } from '../../src/runtime/module.js';
+import { createMailSender, type MailSender } from './MailSender.js';
+import { NotificationsRepository } from './NotificationsRepository.js';
+import { notificationsProjections } from './projection.js';
+import { sendNotificationsReaction } from './reaction.js';
+import { notificationsRoutes } from './routes.js';
+import { LogFileSmsProvider, type SmsProvider } from './SmsProvider.js';
+import { notificationsMigrations } from './tables.js';
+
+export type { MailSender, OutgoingMail } from './MailSender.js';
+export type { OutgoingSms, SmsProvider } from './SmsProvider.js';
+
+export interface NotificationsOptions {
+  /** Another SMS provider (a real gateway); the default appends to SMS_LOG_PATH. */
+  smsProvider?: (config: Config) => SmsProvider;
+  mailSender?: (config: Config) => MailSender;
+}
+
+export function createNotificationsModule(options: NotificationsOptions = {}): ModuleDefinition {
+  return {
+    name: 'notifications',
+    migrations: notificationsMigrations,
+    create({ db, commit, config }) {
+      const repo = new NotificationsRepository(db);
+      const mail = options.mailSender?.(config) ?? createMailSender(config);
+      const sms = options.smsProvider?.(config) ?? new LogFileSmsProvider(config.smsLogPath);
+      return {
+        projections: notificationsProjections(repo),
+        reactions: [sendNotificationsReaction({ repo, mail, sms, commit })],
+        routes: (router) => notificationsRoutes(router, repo),
+        stop: () => mail.close(),
+      };
+    },
+  };
+}
+
+export const notificationsModule = createNotificationsModule();
