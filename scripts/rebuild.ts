@@ -1,0 +1,76 @@
+// `npm run rebuild`: rebuilds every read model of DATABASE_PATH from its event store. Run it with paybus stopped.
+import { SingleBar } from 'cli-progress';
+import { ConfigError, loadConfig, MODULE_NAMES } from '../src/config.js';
+import { createApp } from '../src/createApp.js';
+import type { EventTransport } from '../src/runtime/ModuleHost.js';
+import { rebuildReadModels } from '../src/runtime/rebuild.js';
+
+/** Below this many events the rebuild takes a moment and a bar would only flicker. */
+const BAR_FROM_EVENTS = 1000;
+
+/** The rebuild delivers nothing: no bus, no broker connection, even when EVENT_TRANSPORT=rabbitmq. */
+const noTransport: EventTransport = {
+  start: async () => {},
+  afterCommit: () => {},
+  idle: async () => {},
+  ready: () => false,
+  stop: async () => {},
+};
+
+async function main(): Promise<number> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`paybus rebuild: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  // In broker mode a process's store holds only the events its own modules emitted; the rest reach it through
+  // RabbitMQ. Replaying such a partial log would leave its read models short of what the queues delivered.
+  const missing = MODULE_NAMES.filter((name) => !config.modules.includes(name));
+  if (config.eventTransport === 'rabbitmq' && missing.length > 0) {
+    process.stderr.write(`paybus rebuild: refused: with EVENT_TRANSPORT=rabbitmq this database's log lacks the events of ${missing.join(', ')}; rebuild where every module runs\n`);
+    return 1;
+  }
+  const app = createApp(config, { transport: () => noTransport });
+  const started = Date.now();
+  let bar: SingleBar | undefined;
+  try {
+    const events = app.store.headPosition();
+    if (events > BAR_FROM_EVENTS) {
+      // On stderr, so stdout carries only the summary line (scripts may capture it).
+      bar = new SingleBar({ stream: process.stderr, format: 'rebuilding {bar} {percentage}% | {readModel} | ETA {eta_formatted}', hideCursor: true });
+      bar.start(1, 0, { readModel: '' });
+    }
+    const result = await rebuildReadModels(app, {
+      onProgress: ({ readModel, done, total }) => {
+        if (!bar) return;
+        bar.setTotal(Math.max(total, 1));
+        bar.update(done, { readModel });
+      },
+    });
+    bar?.stop();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const names = result.readModels.map((m) => m.name).join(', ') || 'none';
+    const skipped = result.skippedReactions.length > 0 ? `; left alone: ${result.skippedReactions.join(', ')}` : '';
+    process.stdout.write(`paybus rebuild: ${result.readModels.length} read models (${names}) rebuilt from ${result.eventsInLog} events in ${seconds} s${skipped}\n`);
+    return 0;
+  } catch (error) {
+    bar?.stop();
+    process.stderr.write(`paybus rebuild: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await app.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`paybus rebuild: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);
