@@ -37,6 +37,7 @@ const envSchema = z.object({
   RABBITMQ_PASS: z.string().optional(),
   RABBITMQ_EXCHANGE: z.string().min(1).default('paybus.events'),
   RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
+  RABBITMQ_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "-" and "_" only').default('paybus'),
   RABBITMQ_PREFETCH: intFrom(1, 65535).default(50),
   RETRY_ATTEMPTS: intFrom(1, 100).default(5),
   RETRY_MIN_MS: intFrom(0).default(100),
@@ -67,6 +68,8 @@ export interface Config {
     pass?: string;
     exchange: string;
     queueType: 'classic' | 'quorum';
+    /** Module queues are `<queuePrefix>.<module>`: two deployments (or test runs) can share one broker. */
+    queuePrefix: string;
     prefetch: number;
   };
   retry: { attempts: number; minMs: number; maxMs: number };
@@ -110,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pass: e.RABBITMQ_PASS,
       exchange: e.RABBITMQ_EXCHANGE,
       queueType: e.RABBITMQ_QUEUE_TYPE,
+      queuePrefix: e.RABBITMQ_QUEUE_PREFIX,
       prefetch: e.RABBITMQ_PREFETCH,
     },
     retry: { attempts: e.RETRY_ATTEMPTS, minMs: e.RETRY_MIN_MS, maxMs: e.RETRY_MAX_MS },

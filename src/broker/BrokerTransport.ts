@@ -1,0 +1,104 @@
+// Broker mode (EVENT_TRANSPORT=rabbitmq): the outbox relay publishes committed events to the exchange, and each
+// module of this process consumes its own queue, whichever process published them.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { StoredEvent } from '../events/envelope.js';
+import { matchesAny } from '../events/patterns.js';
+import type { EventTransport, ModuleHost } from '../runtime/ModuleHost.js';
+import { MessageBroker } from './MessageBroker.js';
+import { ModuleConsumer } from './ModuleConsumer.js';
+import { OutboxRelay } from './OutboxRelay.js';
+import { buildTopology } from './topology.js';
+
+export interface BrokerTransportOptions {
+  reconnect?: { minMs: number; maxMs: number };
+  relayPollMs?: number;
+}
+
+export class BrokerTransport implements EventTransport {
+  readonly consumers: ModuleConsumer[] = [];
+  /** Connections made so far (1 + reconnections): for metrics and tests. */
+  connections = 0;
+  private broker: MessageBroker | undefined;
+  private relay: OutboxRelay | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly options: BrokerTransportOptions = {},
+  ) {}
+
+  async start(host: ModuleHost): Promise<void> {
+    const settings = this.config.rabbitmq;
+    const topology = buildTopology(settings, host.modules);
+    const log = this.log.child({ component: 'broker' });
+    const broker = new MessageBroker(
+      { url: settings.url, user: settings.user, pass: settings.pass, connectionName: `paybus ${host.modules.map((m) => m.name).join(',')}`, reconnect: this.options.reconnect },
+      topology,
+      log,
+    );
+    const registered = new Set(host.parts.processor.subscriberNames());
+    for (const queue of topology.queues) {
+      const consumer = new ModuleConsumer(queue, host, log);
+      for (const s of consumer.projectionSubscribers()) if (!registered.has(s.name)) host.parts.processor.register(s);
+      this.consumers.push(consumer);
+      broker.consume(queue.name, settings.prefetch, (delivery) => consumer.receive(delivery));
+    }
+    const relay = new OutboxRelay(host.parts.outbox, broker, log, {
+      pollMs: this.options.relayPollMs,
+      beforePublish: (row) => {
+        for (const c of this.consumers) if (matchesAny(row.eventType, c.queue.patterns)) c.expected.add(row.eventId);
+      },
+    });
+    broker.on('connected', () => this.connections++);
+    this.broker = broker;
+    this.relay = relay;
+    broker.start();
+    relay.start();
+    await broker.firstAttempt;
+    if (!broker.isConnected()) log.warn('RabbitMQ not reachable yet: serving anyway; events wait in the outbox until it is');
+  }
+
+  afterCommit(_events: readonly StoredEvent[], _outboxIds: readonly number[]): void {
+    this.relay?.wake();
+  }
+
+  /**
+   * Resolves when the outbox is empty, every event this process published to its own queues has been
+   * handled, nothing is in hand, and the queues have nothing ready (events from other processes) — twice
+   * in a row, so a message on its way between two checks is not missed.
+   */
+  async idle(): Promise<void> {
+    for (let quiet = 0; quiet < 2; ) {
+      await this.broker?.whenConnected();
+      quiet = (await this.isQuiet()) ? quiet + 1 : 0;
+      await sleep(quiet > 0 ? 25 : 10);
+    }
+  }
+
+  ready(): boolean {
+    return !this.stopping && (this.broker?.isConnected() ?? false);
+  }
+
+  /** Cancels consumers, finishes the messages in hand, flushes the relay, closes channels and the connection. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.broker?.cancelConsumers();
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.relay?.stop();
+    await this.broker?.close();
+  }
+
+  private async isQuiet(): Promise<boolean> {
+    const local = () => (this.relay?.isIdle() ?? true) && this.consumers.every((c) => c.isIdle());
+    if (!local()) return false;
+    try {
+      for (const c of this.consumers) if ((await this.broker!.readyCount(c.queue.name)) > 0) return false;
+    } catch {
+      return false; // disconnected meanwhile: look again once it is back
+    }
+    return local();
+  }
+}

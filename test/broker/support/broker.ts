@@ -1,0 +1,153 @@
+// Helpers for tests against the real RabbitMQ: unique names per run, an outside consumer, rabbitmqctl, cleanup.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { promisify } from 'node:util';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import supertest from 'supertest';
+import { MODULE_NAMES, type ModuleName } from '../../../src/config.js';
+import { createApp } from '../../../src/createApp.js';
+import type { ModuleDefinition } from '../../../src/runtime/module.js';
+import { tempDir, testConfig, type TestApp } from '../../support/testApp.js';
+
+export const BROKER_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export async function brokerAnswers(): Promise<boolean> {
+  try {
+    const connection = await amqp.connect(BROKER_URL, { timeout: 3000 });
+    await connection.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Call at the top of a describe: with CI=true a missing broker fails the suite; elsewhere it skips, saying why. */
+export function requireBroker(): void {
+  before(async function () {
+    if (await brokerAnswers()) return;
+    if (process.env.CI === 'true') throw new Error(`CI=true and no RabbitMQ answers at ${BROKER_URL}`);
+    console.log(`    skipped: no RabbitMQ answers at ${BROKER_URL} (start one with npm run messaging:start)`);
+    this.skip();
+  });
+}
+
+export type BrokerEnv = Record<string, string> & { RABBITMQ_EXCHANGE: string; RABBITMQ_QUEUE_PREFIX: string };
+
+/** Environment for one test's paybus: broker mode with an exchange and queues no other run sees. */
+export function brokerEnv(extra: Record<string, string> = {}): BrokerEnv {
+  const id = `paybus.test.${randomBytes(5).toString('hex')}`;
+  return { EVENT_TRANSPORT: 'rabbitmq', RABBITMQ_URL: BROKER_URL, RABBITMQ_EXCHANGE: id, RABBITMQ_QUEUE_PREFIX: id, ...extra };
+}
+
+/** Runs one channel operation on its own channel, so a 404 (already gone) closes nothing else. */
+async function tolerant(connection: ChannelModel, op: (ch: Channel) => Promise<unknown>): Promise<void> {
+  const ch = await connection.createChannel();
+  ch.on('error', () => {});
+  try {
+    await op(ch);
+    await ch.close();
+  } catch {
+    // already gone
+  }
+}
+
+/** Deletes the exchange and every queue a run under `env` may have declared. */
+export async function deleteBrokerObjects(env: BrokerEnv, moduleNames: readonly string[] = [], queues: readonly string[] = []): Promise<void> {
+  const connection = await amqp.connect(BROKER_URL);
+  connection.on('error', () => {});
+  const prefix = env.RABBITMQ_QUEUE_PREFIX;
+  const names = [...MODULE_NAMES, ...moduleNames].flatMap((m) => [`${prefix}.${m}`, `${prefix}.${m}.dlq`]);
+  for (const q of [...names, ...queues]) await tolerant(connection, (ch) => ch.deleteQueue(q));
+  for (const x of [env.RABBITMQ_EXCHANGE, `${prefix}.dlx`]) await tolerant(connection, (ch) => ch.deleteExchange(x));
+  await connection.close().catch(() => {});
+}
+
+/**
+ * A program that is not paybus: binds its own durable queue to the exchange with `#` and reads what arrives.
+ * Durable, so it keeps collecting while its own connection is cut (outage tests) and can be read later.
+ */
+export class OutsideConsumer {
+  readonly messages: ConsumeMessage[] = [];
+  private connection: ChannelModel | undefined;
+
+  private constructor(readonly queue: string, private readonly exchange: string) {}
+
+  static async bind(exchange: string): Promise<OutsideConsumer> {
+    const consumer = new OutsideConsumer(`${exchange}.outside`, exchange);
+    await consumer.connect();
+    return consumer;
+  }
+
+  /** (Re)connects and consumes; what was delivered but not acknowledged before comes again, as for any client. */
+  async connect(): Promise<void> {
+    const connection = await amqp.connect(BROKER_URL);
+    connection.on('error', () => {});
+    const ch = await connection.createChannel();
+    ch.on('error', () => {});
+    await ch.assertExchange(this.exchange, 'topic', { durable: true });
+    await ch.assertQueue(this.queue, { durable: true });
+    await ch.bindQueue(this.queue, this.exchange, '#');
+    await ch.consume(this.queue, (m) => {
+      if (!m) return;
+      this.messages.push(m);
+      ch.ack(m);
+    });
+    this.connection = connection;
+  }
+
+  ids(): string[] {
+    return this.messages.map((m) => m.properties.messageId as string);
+  }
+
+  /** Waits until every id has arrived (the test's own timeout bounds it). */
+  async waitForIds(ids: readonly string[]): Promise<void> {
+    for (;;) {
+      const seen = new Set(this.ids());
+      if (ids.every((id) => seen.has(id))) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connection?.close().catch(() => {});
+    this.connection = undefined;
+  }
+}
+
+const run = promisify(execFile);
+
+export async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { stdout } = await run('rabbitmqctl', args, { timeout: 60_000 });
+  return stdout;
+}
+
+/** Polls `check`; with `timeoutMs`, throws when it has not come true by then (for waits that guard a cleanup). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = Infinity, what = 'condition'): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Like startTestApp, but `modules` may be empty (an app of test modules only), because in broker mode a module
+ * runs in exactly one process of a deployment: a second app loading `users` would compete for its queue.
+ */
+export async function startBrokerApp(env: BrokerEnv, modules: readonly ModuleName[], extraModules: ModuleDefinition[] = []): Promise<TestApp> {
+  const dir = tempDir();
+  const config = { ...testConfig(env, dir), modules: [...modules] };
+  const app = createApp(config, { extraModules });
+  await app.start();
+  return {
+    app,
+    dir,
+    http: supertest.agent(app.http),
+    settle: () => app.host.idle(),
+    stop: async () => {
+      await app.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
