@@ -2,12 +2,16 @@
 import type { Server } from 'node:http';
 import type express from 'express';
 import type { Logger } from 'pino';
+import { BrokerTransport } from './broker/BrokerTransport.js';
 import { EventBus } from './bus/EventBus.js';
 import type { Config } from './config.js';
 import { type Db, openDatabase } from './db/openDatabase.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger } from './logger.js';
+import { combineHooks, PaybusMetrics } from './ops/metrics.js';
+import { opsRoutes } from './ops/opsRoutes.js';
+import { secretsOf } from './ops/redact.js';
 import { moduleDefinitions } from './modules.js';
 import type { ModuleDefinition } from './runtime/module.js';
 import { AsyncEventProcessor, type ProcessorHooks } from './runtime/AsyncEventProcessor.js';
@@ -41,6 +45,8 @@ export interface PaybusApp {
   host: ModuleHost;
   transport: EventTransport;
   http: express.Express;
+  /** This app's Prometheus registry and instruments (GET /metrics). */
+  metrics: PaybusMetrics;
   /** Starts delivery (catch-up included); resolves once the transport is up. */
   start(): Promise<void>;
   /** Serves HTTP on config.port (0 picks a free port). */
@@ -50,25 +56,28 @@ export interface PaybusApp {
 }
 
 export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
-  const log = options.log ?? createLogger(config.logLevel);
+  const log = options.log ?? createLogger(config.logLevel, undefined, secretsOf(config));
   const db = openDatabase(config.databasePath);
   runMigrations(db, 'store', storeMigrations);
   runMigrations(db, 'runtime', runtimeMigrations);
   const store = new EventStore(db);
   const outbox = new Outbox(db);
   const bus = new EventBus((error, event, pattern) =>
-    log.error({ err: error, eventId: event.id, eventType: event.type, pattern }, 'bus subscriber failed'),
+    log.error({ err: error, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId, pattern }, 'bus subscriber failed'),
   );
   const ledger = new SubscriberLedger(db);
   const deadLetters = new DeadLetters(db);
-  const processor = new AsyncEventProcessor(config.retry, deadLetters, log, options.hooks);
+  const metrics = new PaybusMetrics();
+  const processor = new AsyncEventProcessor(config.retry, deadLetters, log, combineHooks(metrics.hooks, options.hooks));
   const host = new ModuleHost({ config, db, store, outbox, ledger, processor, log });
 
+  host.commitListeners.push(metrics.onCommit);
   host.load([...config.modules.flatMap((name) => moduleDefinitions[name] ?? []), ...(options.extraModules ?? [])]);
 
-  const base = { config, log, db, store, outbox, bus, deadLetters, processor, host, transport: undefined as unknown as EventTransport, http: undefined as unknown as express.Express };
-  base.transport = options.transport ? options.transport(base) : defaultTransport(config, bus);
-  base.http = createHttpApp({ host, store, log });
+  const base = { config, log, db, store, outbox, bus, deadLetters, processor, host, metrics, transport: undefined as unknown as EventTransport, http: undefined as unknown as express.Express };
+  base.transport = options.transport ? options.transport(base) : defaultTransport(config, bus, log);
+  metrics.bind(base);
+  base.http = createHttpApp({ host, store, log, middleware: [metrics.httpMiddleware], extraRoutes: [opsRoutes(base, metrics)] });
 
   let server: Server | undefined;
   let stopped = false;
@@ -95,7 +104,7 @@ export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
   };
 }
 
-function defaultTransport(config: Config, bus: EventBus): EventTransport {
-  if (config.eventTransport === 'memory') return new MemoryTransport(bus);
-  throw new Error('EVENT_TRANSPORT=rabbitmq is not available in this build');
+function defaultTransport(config: Config, bus: EventBus, log: Logger): EventTransport {
+  if (config.eventTransport === 'rabbitmq') return new BrokerTransport(config, log);
+  return new MemoryTransport(bus);
 }

@@ -1,10 +1,11 @@
 // The express app: JSON in, problem+json for every error, runtime routes and each module's routes.
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { EventStore } from '../store/EventStore.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
 import { correlation } from './correlation.js';
 import { eventsRoute } from './eventsRoute.js';
+import { idempotency } from './idempotency.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
 
 export interface HttpDeps {
@@ -14,14 +15,18 @@ export interface HttpDeps {
   jsonLimit?: string;
   /** Extra routers (admin, metrics) mounted before the modules. */
   extraRoutes?: ((router: express.Router) => void)[];
+  /** Runs first, for every request (request metrics see even those the body parser refuses). */
+  middleware?: RequestHandler[];
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  for (const m of deps.middleware ?? []) app.use(m);
   app.use(correlation);
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
+  app.use(idempotency(deps.host.parts.db));
 
   const runtime = express.Router();
   runtime.get('/health', (_req, res) => {

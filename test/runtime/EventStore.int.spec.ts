@@ -90,7 +90,7 @@ describe('EventStore (real SQLite file)', () => {
     type State = Record<string, unknown> & { version: number };
     const evolve = (s: State, e: DomainEvent): State =>
       e.type === 'user.created' ? { ...e.payload, version: e.version } : { ...s, ...(e.payload as { changes: object }).changes, version: e.version };
-    const state = store.replay<State>(a, (s, e) => evolve(s, e as DomainEvent), { version: 0 });
+    const state = store.replay<State>(a, (s, e) => evolve(s, e as unknown as DomainEvent), { version: 0 });
     expect(state).to.deep.equal({ userId: a, email: 'ada@y.test', name: 'Ada L', phone: '+15551234567', version: 3 });
   });
 

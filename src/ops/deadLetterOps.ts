@@ -1,0 +1,78 @@
+// Dead-letter operations shared by the admin API and the admin CLI, so both answer the same way.
+import type { AsyncEventProcessor } from '../runtime/AsyncEventProcessor.js';
+import type { DeadLetter, DeadLetterWithEvent } from '../runtime/DeadLetters.js';
+import { redactSecrets } from './redact.js';
+
+export interface RetryResult {
+  id: string;
+  outcome: 'handled' | 'failed';
+  /** The dead letter as it stands after the retry; null once a successful retry removed it. */
+  deadLetter: DeadLetter | null;
+}
+
+export interface RetryAllResult {
+  retried: number;
+  handled: number;
+  failed: number;
+  /** Dead letters of subscribers that do not run in this process: only a process running them can retry them. */
+  skipped: number;
+  results: { id: string; subscriber: string; outcome: 'handled' | 'failed' }[];
+}
+
+export class DeadLetterOps {
+  constructor(
+    private readonly processor: AsyncEventProcessor,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  list(filter: { subscriber?: string; limit?: number; offset?: number }): DeadLetter[] {
+    return this.processor.deadLetters.find(filter).map((l) => this.clean(l));
+  }
+
+  total(subscriber?: string): number {
+    const counts = this.processor.deadLetters.countBySubscriber();
+    return subscriber ? (counts[subscriber] ?? 0) : Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  get(id: string): DeadLetterWithEvent | undefined {
+    const letter = this.processor.deadLetters.get(id);
+    return letter && { ...this.clean(letter), stack: letter.stack && redactSecrets(letter.stack, this.secrets) };
+  }
+
+  async retry(id: string): Promise<RetryResult> {
+    const outcome = await this.processor.retryDeadLetter(id);
+    const after = this.processor.deadLetters.get(id);
+    return { id, outcome, deadLetter: after ? this.clean(withoutEvent(after)) : null };
+  }
+
+  /** Retries one at a time, oldest first; the ids are read up front so the list shrinking under us skips none. */
+  async retryAll(subscriber?: string): Promise<RetryAllResult> {
+    const here = new Set(this.processor.subscriberNames());
+    const letters: DeadLetter[] = [];
+    for (let offset = 0; ; offset += 500) {
+      const page = this.processor.deadLetters.find({ subscriber, limit: 500, offset });
+      letters.push(...page);
+      if (page.length < 500) break;
+    }
+    const runnable = letters.filter((l) => here.has(l.subscriber));
+    const results: RetryAllResult['results'] = [];
+    for (const letter of runnable) {
+      results.push({ id: letter.id, subscriber: letter.subscriber, outcome: await this.processor.retryDeadLetter(letter.id) });
+    }
+    const handled = results.filter((r) => r.outcome === 'handled').length;
+    return { retried: results.length, handled, failed: results.length - handled, skipped: letters.length - runnable.length, results };
+  }
+
+  discard(id: string): void {
+    this.processor.discardDeadLetter(id);
+  }
+
+  private clean<T extends DeadLetter>(letter: T): T {
+    return { ...letter, error: redactSecrets(letter.error, this.secrets) };
+  }
+}
+
+function withoutEvent(letter: DeadLetterWithEvent): DeadLetter {
+  const { event: _event, stack: _stack, ...rest } = letter;
+  return rest;
+}
