@@ -10,6 +10,7 @@ import { MessageBroker } from './MessageBroker.js';
 import { ModuleConsumer } from './ModuleConsumer.js';
 import { OutboxRelay } from './OutboxRelay.js';
 import { buildTopology } from './topology.js';
+import type { TransportStats } from '../ops/transportStats.js';
 
 export interface BrokerTransportOptions {
   reconnect?: { minMs: number; maxMs: number };
@@ -76,6 +77,26 @@ export class BrokerTransport implements EventTransport {
       quiet = (await this.isQuiet()) ? quiet + 1 : 0;
       await sleep(quiet > 0 ? 25 : 10);
     }
+  }
+
+  /** What the metrics and the dashboard read about the broker (see src/ops/transportStats.ts). */
+  stats(): TransportStats {
+    return {
+      kind: 'rabbitmq',
+      connected: this.broker?.isConnected() ?? false,
+      relayedTotal: this.relay?.relayedTotal ?? 0,
+      failedDeliveries: this.consumers.reduce((n, c) => n + c.rejected, 0),
+      queues: async () => {
+        const broker = this.broker;
+        if (!broker) return [];
+        return Promise.all(
+          this.consumers.map(async (c) => {
+            const { messageCount, consumerCount } = await broker.queueStats(c.queue.name);
+            return { queue: c.queue.name, messages: messageCount, consumers: consumerCount };
+          }),
+        );
+      },
+    };
   }
 
   ready(): boolean {

@@ -96,6 +96,11 @@ export class MessageBroker extends EventEmitter {
 
   /** Messages ready in a queue (not counting those delivered and unacknowledged). */
   async readyCount(queue: string): Promise<number> {
+    return (await this.queueStats(queue)).messageCount;
+  }
+
+  /** A passive declare: ready messages and consumers, without the management plugin. */
+  async queueStats(queue: string): Promise<{ messageCount: number; consumerCount: number }> {
     const connection = this.connection;
     if (!connection || !this.connected) throw new BrokerUnavailableError();
     if (!this.admin) {
@@ -107,7 +112,8 @@ export class MessageBroker extends EventEmitter {
       opening.then((ch) => (ch.on('error', noop), ch.on('close', forget)), forget);
     }
     const channel = await this.admin;
-    return (await channel.checkQueue(queue)).messageCount;
+    const { messageCount, consumerCount } = await channel.checkQueue(queue);
+    return { messageCount, consumerCount };
   }
 
   /** First half of a graceful stop: no new deliveries; those in flight can still be settled. */

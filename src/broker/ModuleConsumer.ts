@@ -16,6 +16,8 @@ interface Step {
 }
 
 export class ModuleConsumer {
+  /** Deliveries rejected to the dead-letter queue since start (paybus_broker_failed_deliveries_total). */
+  rejected = 0;
   /** Ids this process published towards this queue and has not handled yet: idle() waits for them. */
   readonly expected = new Set<string>();
   private readonly mailbox: Delivery[] = [];
@@ -81,7 +83,10 @@ export class ModuleConsumer {
 
   private async handle(delivery: Delivery): Promise<void> {
     const event = this.parse(delivery);
-    if (!event) return delivery.reject();
+    if (!event) {
+      this.rejected++;
+      return delivery.reject();
+    }
     for (const step of this.steps) {
       if (!matchesAny(event.type, step.types)) continue;
       const outcome = await this.host.parts.processor.process(step.subscriber, event);

@@ -21,6 +21,8 @@ export interface RelayOptions {
 }
 
 export class OutboxRelay {
+  /** Rows published and confirmed since start (for paybus_outbox_relayed_total). */
+  relayedTotal = 0;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private requested = false;
@@ -127,5 +129,6 @@ export class OutboxRelay {
       },
     );
     this.outbox.markPublishedRange(first, last);
+    this.relayedTotal += rows.length;
   }
 }

@@ -60,6 +60,25 @@ describe('broker mode (EVENT_TRANSPORT=rabbitmq)', function () {
     expect(log[0]!.metadata.correlationId).to.equal('corr-0');
   });
 
+  it('reports the broker on /metrics: connected, relayed rows, queue depth and consumers, failed deliveries', async () => {
+    const { app, http, settle } = await start(['users'], [probeModule('probe', { reactTo: ['user.created'] })]);
+    await http.post('/users').send({ email: 'metrics@broker.test', name: 'M' }).expect(201);
+    await settle();
+    const queue = `${env.RABBITMQ_QUEUE_PREFIX}.probe`;
+    const conn = await amqp.connect(BROKER_URL);
+    const ch = await conn.createChannel();
+    ch.sendToQueue(queue, Buffer.from('not json'));
+    await ch.close();
+    await conn.close();
+    await waitUntil(() => (app.transport as unknown as { stats(): { failedDeliveries: number } }).stats().failedDeliveries === 1);
+    const text = (await http.get('/metrics').expect(200)).text;
+    expect(text).to.match(/^paybus_broker_connected 1$/m);
+    expect(text).to.match(/^paybus_outbox_relayed_total 1$/m);
+    expect(text).to.match(/^paybus_broker_failed_deliveries_total 1$/m);
+    expect(text).to.match(new RegExp(`^paybus_queue_consumers\\{queue="${queue.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+    expect(text).to.match(new RegExp(`^paybus_queue_messages\\{queue="${queue.replace(/\./g, '\\.')}"\\} 0$`, 'm'));
+  });
+
   it('runs reactions from the module queue once, and feeds a projection in another app through its own queue', async () => {
     const api = await start(['users'], [probeModule('probe', { reactTo: ['user.*'] })]);
     const worker = await start([], [probeModule('mirror', { projectFrom: ['user.created', 'user.updated'] })]);
