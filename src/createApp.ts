@@ -72,7 +72,7 @@ export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
   const host = new ModuleHost({ config, db, store, outbox, ledger, processor, log });
 
   host.commitListeners.push(metrics.onCommit);
-  host.load([...config.modules.flatMap((name) => moduleDefinitions[name] ?? []), ...(options.extraModules ?? [])]);
+  host.load([...config.modules.map((name) => moduleDefinitions[name]), ...(options.extraModules ?? [])]);
 
   const base = { config, log, db, store, outbox, bus, deadLetters, processor, host, metrics, transport: undefined as unknown as EventTransport, http: undefined as unknown as express.Express };
   base.transport = options.transport ? options.transport(base) : defaultTransport(config, bus, log);

@@ -8,7 +8,7 @@ import { documentsModule } from '../modules/documents/index.js';
 import { notificationsModule } from '../modules/notifications/index.js';
 import { analyticsModule } from '../modules/analytics/index.js';
 
-export const moduleDefinitions: Partial<Record<ModuleName, ModuleDefinition>> = {
+export const moduleDefinitions: Record<ModuleName, ModuleDefinition> = {
   users: usersModule,
   billing: billingModule,
   payments: paymentsModule,
