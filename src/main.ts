@@ -14,12 +14,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = createApp(config);
-  await app.start();
-  const server = await app.listen();
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  app.log.info({ port, transport: config.eventTransport, modules: config.modules, database: config.databasePath }, `paybus listening on http://localhost:${port}`);
-
+  // Handlers go in before anything is announced: a SIGTERM right after "listening" must still stop cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -35,6 +30,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  await app.start();
+  const server = await app.listen();
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  app.log.info({ port, transport: config.eventTransport, modules: config.modules, database: config.databasePath }, `paybus listening on http://localhost:${port}`);
 }
 
 main().catch((error) => {

@@ -14,7 +14,8 @@ function runMain(env: Record<string, string>): Promise<{ code: number | null; st
       stdout += d;
       if (stdout.includes('paybus listening')) child.kill('SIGTERM');
     });
-    child.on('exit', (code) => resolve({ code, stderr, stdout }));
+    // 'close', not 'exit': exit can fire before the last stdout chunk has been read.
+    child.on('close', (code) => resolve({ code, stderr, stdout }));
   });
 }
 
