@@ -30,6 +30,8 @@ export interface ProcessorHooks {
 export class AsyncEventProcessor {
   private readonly subscribers = new Map<string, ProcessedSubscriber>();
   private readonly abort = new AbortController();
+  /** One turn at a time per subscriber: a dead-letter retry waits for the event in hand, and vice versa. */
+  private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly policy: RetryPolicy,
@@ -52,7 +54,22 @@ export class AsyncEventProcessor {
     this.abort.abort();
   }
 
-  async process(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
+  process(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
+    return this.inTurn(subscriber.name, () => this.processNow(subscriber, event));
+  }
+
+  private inTurn<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(name) ?? Promise.resolve();
+    const mine = previous.then(fn, fn);
+    const settled = mine.catch(() => undefined);
+    this.turns.set(name, settled);
+    void settled.then(() => {
+      if (this.turns.get(name) === settled) this.turns.delete(name);
+    });
+    return mine;
+  }
+
+  private async processNow(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
     const log = this.logger.child({ subscriber: subscriber.name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId });
     let attempts = 0;
     try {
@@ -95,10 +112,15 @@ export class AsyncEventProcessor {
     if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     const subscriber = this.subscribers.get(letter.subscriber);
     if (!subscriber) throw new NotFoundError(`subscriber ${letter.subscriber} of dead letter ${id} does not run in this process`);
+    return this.inTurn(subscriber.name, () => this.retryNow(id, subscriber, letter.event, letter.attempts));
+  }
+
+  private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope, attempts: number): Promise<'handled' | 'failed'> {
+    if (!this.deadLetters.get(id)) throw new NotFoundError(`no dead letter ${id}`); // retried meanwhile
     try {
-      await subscriber.handle(letter.event, letter.attempts + 1);
+      await subscriber.handle(event, attempts + 1);
       this.deadLetters.delete(id);
-      this.hooks.onHandled?.(subscriber.name, letter.event);
+      this.hooks.onHandled?.(subscriber.name, event);
       return 'handled';
     } catch (error) {
       this.deadLetters.recordFailedRetry(id, error, 1);

@@ -98,4 +98,32 @@ describe('AsyncEventProcessor through the module host (memory mode)', () => {
     expect(maxInFlight).to.equal(1);
     expect(order).to.deep.equal(events.map((e) => e.id));
   });
+
+  it('runs a dead-letter retry in the subscriber\'s turn, never beside the event it is handling', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let healthy = false;
+    await startWith(async (event) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        await new Promise((r) => setTimeout(r, 20));
+        if (event.payload.name === 'poison' && !healthy) throw new Error('not yet');
+      } finally {
+        inFlight--;
+      }
+    });
+    append(userEvent('poison'));
+    await t.settle();
+    const [letter] = t.app.deadLetters.find();
+    healthy = true;
+    maxInFlight = 0;
+    for (let i = 0; i < 3; i++) append(userEvent(`slow${i}`));
+    await new Promise((r) => setImmediate(r));
+    const outcome = await t.app.processor.retryDeadLetter(letter!.id);
+    await t.settle();
+    expect(outcome).to.equal('handled');
+    expect(maxInFlight).to.equal(1);
+    expect(probeEffects(t.app.db)).to.have.length(4);
+  });
 });
