@@ -1,33 +1,16 @@
 // `npm run rebuild`: rebuilds every read model of DATABASE_PATH from its event store. Run it with paybus stopped.
 import { SingleBar } from 'cli-progress';
-import { ConfigError, loadConfig, MODULE_NAMES } from '../src/config.js';
+import { MODULE_NAMES } from '../src/config.js';
+import { loadConfigOrSay, offlineTransport, runCommand } from '../src/cli.js';
 import { createApp } from '../src/createApp.js';
-import type { EventTransport } from '../src/runtime/ModuleHost.js';
 import { rebuildReadModels } from '../src/runtime/rebuild.js';
 
 /** Below this many events the rebuild takes a moment and a bar would only flicker. */
 const BAR_FROM_EVENTS = 1000;
 
-/** The rebuild delivers nothing: no bus, no broker connection, even when EVENT_TRANSPORT=rabbitmq. */
-const noTransport: EventTransport = {
-  start: async () => {},
-  afterCommit: () => {},
-  idle: async () => {},
-  ready: () => false,
-  stop: async () => {},
-};
-
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`paybus rebuild: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  const config = loadConfigOrSay('paybus rebuild');
+  if (!config) return 1;
   // In broker mode a process's store holds only the events its own modules emitted; the rest reach it through
   // RabbitMQ. Replaying such a partial log would leave its read models short of what the queues delivered.
   const missing = MODULE_NAMES.filter((name) => !config.modules.includes(name));
@@ -35,7 +18,7 @@ async function main(): Promise<number> {
     process.stderr.write(`paybus rebuild: refused: with EVENT_TRANSPORT=rabbitmq this database's log lacks the events of ${missing.join(', ')}; rebuild where every module runs\n`);
     return 1;
   }
-  const app = createApp(config, { transport: () => noTransport });
+  const app = createApp(config, { transport: offlineTransport });
   const started = Date.now();
   let bar: SingleBar | undefined;
   try {
@@ -67,10 +50,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`paybus rebuild: failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCommand('paybus rebuild', main);
