@@ -31,7 +31,11 @@ export interface ReactionContext {
   readonly subscriber: string;
   readonly attempt: number;
   readonly log: Logger;
-  /** Commits effects and emitted events together with the record that this event was handled. */
+  /**
+   * Commits effects and emitted events together with the record that this event was handled: after it, a
+   * redelivery is skipped. A reaction with several independent effects (mail, then SMS) commits each one with
+   * the module's own `commit` and its own per-effect record, and lets the host record the event at the end.
+   */
   commit: Commit;
 }
 
