@@ -86,8 +86,8 @@ export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
     start: () => host.start(base.transport),
     listen: () =>
       new Promise<Server>((resolve, reject) => {
-        const s = base.http.listen(config.port, () => resolve(s));
-        s.once('error', reject);
+        // Express 5 calls this back with the error too (EADDRINUSE): resolving then would report a server that never listened.
+        const s = base.http.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
         server = s;
       }),
     stop: async () => {
