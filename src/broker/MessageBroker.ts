@@ -146,7 +146,7 @@ export class MessageBroker extends EventEmitter {
       randomize: true,
       signal: this.abort.signal,
       onFailedAttempt: ({ error, attemptNumber }) =>
-        this.log.warn({ attempt: attemptNumber, url: redactUrl(this.settings.url), err: error.message }, 'RabbitMQ unreachable; retrying'),
+        this.log.warn({ attempt: attemptNumber, url: redactUrl(this.settings.url), err: error.message }, 'RabbitMQ not usable (unreachable, or it refused the topology: see err); retrying'),
     })
       .catch((error: unknown) => {
         if (!this.stopping) this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'RabbitMQ connection given up');
