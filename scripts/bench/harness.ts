@@ -3,12 +3,15 @@
 export interface BenchResult {
   name: string;
   unit: string;
-  ours: number;
+  /** Null only when the case was skipped. */
+  ours: number | null;
   baseline: number | null;
   ratio: number | null;
   target: string;
   pass: boolean;
   notes?: string;
+  /** Why the case did not run (e.g. RabbitMQ not answering): the row says so instead of a number. */
+  skipped?: string;
 }
 
 export interface BenchOptions {
@@ -20,7 +23,8 @@ export interface BenchOptions {
 export interface BenchCase {
   name: string;
   fullOnly?: boolean;
-  run(options: BenchOptions): Promise<BenchResult>;
+  /** Most cases give one row; http.payments adds the peak RSS row. */
+  run(options: BenchOptions): Promise<BenchResult | BenchResult[]>;
 }
 
 /** Calls `op` repeatedly for about `ms` milliseconds; returns operations per second. */
@@ -86,11 +90,34 @@ export function maxResult(name: string, unit: string, ours: number, max: number,
   return { name, unit, ours, baseline: null, ratio: null, target: `<= ${max} ${unit}`, pass: ours <= max, notes };
 }
 
+/** A row shown for the record, without a target (peak RSS). */
+export function infoResult(name: string, unit: string, ours: number, notes?: string): BenchResult {
+  return { name, unit, ours, baseline: null, ratio: null, target: 'reported', pass: true, notes };
+}
+
+export function skippedResult(name: string, unit: string, target: string, reason: string): BenchResult {
+  return { name, unit, ours: null, baseline: null, ratio: null, target, pass: false, skipped: reason, notes: `skipped: ${reason}` };
+}
+
 const fmt = (n: number | null) => (n === null ? '—' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 1 ? 2 : 3));
 
 export function table(results: BenchResult[]): string {
-  const rows = [['name', 'unit', 'paybus', 'baseline', 'ratio', 'target', 'ok'], ...results.map((r) => [r.name, r.unit, fmt(r.ours), fmt(r.baseline), r.ratio === null ? '—' : r.ratio.toFixed(2), r.target, r.pass ? 'yes' : 'NO'])];
+  const rows = [['name', 'unit', 'paybus', 'baseline', 'ratio', 'target', 'ok'], ...results.map((r) => [r.name, r.unit, fmt(r.ours), fmt(r.baseline), r.ratio === null ? '—' : r.ratio.toFixed(2), r.target, r.skipped ? 'skipped' : r.pass ? 'yes' : 'NO'])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(rows[0]!), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.slice(1).map(line)].join('\n');
+}
+
+/**
+ * Calls `fn(i)` for i = 0..count-1 at `perSecond` on average: each timer tick runs the calls that are due,
+ * so a late tick catches up instead of lowering the rate.
+ */
+export async function paced(perSecond: number, count: number, fn: (i: number) => void): Promise<void> {
+  const start = performance.now();
+  let i = 0;
+  while (i < count) {
+    const due = Math.min(count, Math.floor(((performance.now() - start) * perSecond) / 1000) + 1);
+    while (i < due) fn(i++);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }

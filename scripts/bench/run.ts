@@ -4,10 +4,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { consumeInbox, relayPublish } from './cases/broker.js';
+import { growthAppend, growthBacklog, growthRead } from './cases/growth.js';
+import { httpPayments } from './cases/http.js';
+import { latencyBroker, latencyBus } from './cases/latency.js';
 import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js';
 import { type BenchCase, type BenchResult, table } from './harness.js';
 
-const cases: BenchCase[] = [busPublish, storeAppendSingle, storeAppendBatch];
+const cases: BenchCase[] = [busPublish, storeAppendSingle, storeAppendBatch, relayPublish, consumeInbox, httpPayments, latencyBus, latencyBroker, growthAppend, growthRead, growthBacklog];
 
 function parseArgs(argv: string[]) {
   const args = { quick: false, only: undefined as string | undefined, out: undefined as string | undefined };
@@ -39,7 +43,9 @@ async function main() {
   try {
     for (const c of selected) {
       process.stderr.write(`running ${c.name}…\n`);
-      results.push(await c.run({ quick: args.quick, dir }));
+      const started = performance.now();
+      results.push(...[await c.run({ quick: args.quick, dir })].flat());
+      process.stderr.write(`  ${c.name} took ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -52,7 +58,7 @@ async function main() {
     rabbitmq: rabbitVersion(),
   };
   console.log(table(results));
-  if (args.out) fs.writeFileSync(args.out, `${JSON.stringify({ machine, results: results.map(({ name, unit, ours, baseline, ratio, target, pass, notes }) => ({ name, unit, ours, baseline, ratio, target, pass, notes })) }, null, 2)}\n`);
+  if (args.out) fs.writeFileSync(args.out, `${JSON.stringify({ machine, results: results.map(({ name, unit, ours, baseline, ratio, target, pass, notes, skipped }) => ({ name, unit, ours, baseline, ratio, target, pass, notes, skipped })) }, null, 2)}\n`);
 }
 
 main().catch((error) => {

@@ -1,0 +1,77 @@
+// http.payments: POST /payments end to end against express 5 + better-sqlite3, each server in its own process.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { type BenchCase, infoResult, interleave, median, ratioResult } from '../harness.js';
+import { ChildServer } from '../servers/child.js';
+
+const CONNECTIONS = 20;
+const AMOUNT = 12345;
+const WARMUP = 300;
+const here = import.meta.dirname;
+
+/**
+ * Sends `count` POST /payments, each with the next bill id, refusing any answer but 2xx; returns autocannon's 2xx/s
+ * and, in `drained`, the rate counted until the server was idle again (paybus's reactions: bill paid, mails,
+ * analytics). Waiting for idle also keeps that work out of the next round, which is the other side's.
+ */
+async function payRate(server: ChildServer, count: number, nextBill: () => string, drained: number[] = []): Promise<number> {
+  const port = server.port;
+  const start = performance.now();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/payments`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    amount: count,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ billId: nextBill(), amount: AMOUNT, currency: 'EUR', source: 'tok_visa' }) }) }],
+  });
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new Error(`port ${port}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts in ${count} requests`);
+  }
+  await server.idle();
+  drained.push(result['2xx'] / ((performance.now() - start) / 1000));
+  return result['2xx'] / result.duration;
+}
+
+/** Hands out ids in order; autocannon may prepare a few requests it never sends, so each list has slack. */
+function dispenser(ids: readonly string[]): () => string {
+  let i = 0;
+  return () => {
+    if (i >= ids.length) throw new Error('the bench ran out of prepared bills');
+    return ids[i++]!;
+  };
+}
+
+export const httpPayments: BenchCase = {
+  name: 'http.payments',
+  async run({ quick, dir }) {
+    const perRound = quick ? 400 : 2_000;
+    const rounds = quick ? 2 : 3;
+    const needed = WARMUP + rounds * perRound + (rounds + 1) * CONNECTIONS * 4;
+    const billIds = Array.from({ length: needed }, () => randomUUID());
+    const billsFile = path.join(dir, 'http-bills.json');
+    fs.writeFileSync(billsFile, JSON.stringify({ userId: randomUUID(), billIds, amount: AMOUNT, currency: 'EUR' }));
+    const ours = await ChildServer.start(path.join(here, '../servers/paybusServer.ts'), [dir, billsFile]);
+    const raw = await ChildServer.start(path.join(here, '../baselines/rawPaymentsServer.ts'), [dir]);
+    try {
+      // The baseline needs no bills; it gets fresh ids too, so both bodies are the same size.
+      const oursBill = dispenser(billIds);
+      const rawBill = dispenser(Array.from({ length: needed }, () => randomUUID()));
+      await payRate(ours, WARMUP, oursBill);
+      await payRate(raw, WARMUP, rawBill);
+      const drained: number[] = [];
+      const r = await interleave(rounds, () => payRate(ours, perRound, oursBill, drained), () => payRate(raw, perRound, rawBill));
+      const rss = (await ours.maxRss()) / 1024 / 1024;
+      const notes = `${CONNECTIONS} connections, ${perRound.toLocaleString('en-US')} requests a round, each paying a fresh bill; gateway latency 0 ms; paybus counted until its reactions were done too: ${Math.round(median(drained))} req/s`;
+      return [
+        ratioResult('http.payments', 'req/s', r.ours, r.baseline, 0.5, notes),
+        infoResult('http.payments.peak_rss_mb', 'MB', rss, 'peak RSS of the paybus process over the HTTP run (all modules, memory mode)'),
+      ];
+    } finally {
+      await ours.stop();
+      await raw.stop();
+    }
+  },
+};

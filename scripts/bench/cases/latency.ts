@@ -1,0 +1,80 @@
+// latency.bus.p99_ms and latency.broker.p99_ms: from the call to commit to the event's arrival, at 1,000 events/s.
+import amqp from 'amqplib';
+import { createApp, type PaybusApp } from '../../../src/createApp.js';
+import type { EventEnvelope } from '../../../src/events/envelope.js';
+import { benchConfig, silentLog, waitFor } from '../benchApp.js';
+import { billEvents } from '../events.js';
+import { type BenchResult, maxResult, paced, percentile } from '../harness.js';
+import { benchProbe } from '../probeModule.js';
+import { BENCH_RABBITMQ_URL, BenchBroker, brokerCase, uniqueName } from '../rabbit.js';
+
+const RATE = 1_000;
+/** The first events warm the JIT and the connections; they are not counted. */
+const WARMUP = 300;
+
+/** Commits each event alone (one transaction each, as a request would), paced at RATE; returns when each was committed. */
+async function commitPaced(app: PaybusApp, events: readonly EventEnvelope[], sentAt: Map<string, number>): Promise<void> {
+  await paced(RATE, events.length, (i) => {
+    const event = events[i]!;
+    sentAt.set(event.id, performance.now());
+    app.host.commit((uow) => uow.append([event], { expectedVersion: 0 }));
+  });
+}
+
+function latencyResult(name: string, samples: number[], max: number, path: string): BenchResult {
+  const measured = samples.slice(WARMUP);
+  const notes = `${path}; p50 ${percentile(measured, 50).toFixed(2)} ms, max ${Math.max(...measured).toFixed(1)} ms, n ${measured.length}, ${RATE.toLocaleString('en-US')} events/s`;
+  return maxResult(name, 'ms', percentile(measured, 99), max, notes);
+}
+
+export const latencyBus = {
+  name: 'latency.bus.p99_ms',
+  async run({ quick, dir }: { quick: boolean; dir: string }): Promise<BenchResult> {
+    const events = billEvents(WARMUP + (quick ? 2_000 : 6_000));
+    const sentAt = new Map<string, number>();
+    const samples: number[] = [];
+    const probe = benchProbe('benchlatency', (e) => {
+      const t = sentAt.get(e.id);
+      if (t !== undefined) samples.push(performance.now() - t);
+    });
+    const app = createApp(benchConfig(dir, 'latency-bus'), { log: silentLog, extraModules: [probe] });
+    await app.start();
+    try {
+      await commitPaced(app, events, sentAt);
+      await app.host.idle();
+    } finally {
+      await app.stop();
+    }
+    return latencyResult('latency.bus.p99_ms', samples, 5, 'commit → reaction handler (bus, mailbox, processor)');
+  },
+};
+
+export const latencyBroker = brokerCase('latency.broker.p99_ms', 'ms', '<= 50 ms', async ({ quick, dir }) => {
+  const events = billEvents(WARMUP + (quick ? 2_000 : 6_000));
+  const exchange = uniqueName('latency');
+  const admin = await BenchBroker.open();
+  const sink = await admin.sink(exchange);
+  const sentAt = new Map<string, number>();
+  const samples: number[] = [];
+  // The outside consumer: any program bound to the exchange, here plain amqplib in this process (one clock).
+  const connection = await amqp.connect(BENCH_RABBITMQ_URL);
+  connection.on('error', () => {});
+  const channel = await connection.createChannel();
+  await channel.consume(sink, (m) => {
+    if (!m) return;
+    const t = sentAt.get(m.properties.messageId as string);
+    if (t !== undefined) samples.push(performance.now() - t);
+    channel.ack(m);
+  });
+  const app = createApp(benchConfig(dir, 'latency-broker', { EVENT_TRANSPORT: 'rabbitmq', RABBITMQ_EXCHANGE: exchange, RABBITMQ_QUEUE_PREFIX: exchange }), { log: silentLog });
+  await app.start();
+  try {
+    await commitPaced(app, events, sentAt);
+    await waitFor(() => samples.length >= events.length);
+  } finally {
+    await app.stop();
+    await connection.close().catch(() => {});
+    await admin.cleanup([exchange], [sink]);
+  }
+  return latencyResult('latency.broker.p99_ms', samples, 50, 'commit → outbox relay → exchange → outside amqplib consumer');
+});

@@ -1,0 +1,60 @@
+// A server in its own process (so its RSS and event loop are its own), talked to over the IPC channel.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+
+export interface ServerMessage {
+  port?: number;
+  /** Peak resident set size in bytes, from process.resourceUsage(). */
+  maxRss?: number;
+  idle?: true;
+  error?: string;
+}
+
+export class ChildServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  /** Starts `file` under tsx with `args`; resolves once it reports its port (after its own preparation). */
+  static async start(file: string, args: string[]): Promise<ChildServer> {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(([code]) => [{ error: `exited with ${code}` }])])) as [ServerMessage];
+    if (!message.port) {
+      child.kill();
+      throw new Error(`${file} did not start: ${message.error ?? 'no port'}`);
+    }
+    return new ChildServer(child, message.port);
+  }
+
+  async maxRss(): Promise<number> {
+    this.child.send('rss');
+    const [message] = (await once(this.child, 'message')) as [ServerMessage];
+    return message.maxRss!;
+  }
+
+  /** Resolves once the server has finished the work its requests set off (reactions, for paybus). */
+  async idle(): Promise<void> {
+    this.child.send('idle');
+    await once(this.child, 'message');
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.send('stop');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** The child's side: report the port, answer 'rss' and 'idle', and run `stop` then exit on 'stop'. */
+export function serveParent(port: number, stop: () => Promise<void>, idle: () => Promise<void> = async () => {}): void {
+  process.on('message', (message) => {
+    if (message === 'rss') process.send!({ maxRss: process.resourceUsage().maxRSS * 1024 } satisfies ServerMessage);
+    if (message === 'idle') void idle().then(() => process.send!({ idle: true } satisfies ServerMessage));
+    if (message === 'stop') void stop().finally(() => process.exit(0));
+  });
+  process.on('disconnect', () => void stop().finally(() => process.exit(0)));
+  process.send!({ port } satisfies ServerMessage);
+}

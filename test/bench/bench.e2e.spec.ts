@@ -1,0 +1,49 @@
+// Keeps `npm run bench` from rotting: the quick bus.publish case runs for real and its table and JSON have their shape.
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { tempDir } from '../support/testApp.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('npm run bench', function () {
+  this.timeout(120_000); // not a timing assertion: room for a slow shared machine to start tsx and run the case
+
+  let dir: string;
+  beforeEach(() => (dir = tempDir('paybus-bench-test-')));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('when run with --quick --only bus.publish, prints the row and writes the JSON of the issue', async () => {
+    const out = path.join(dir, 'bench.json');
+    const { stdout } = await run('npm', ['run', 'bench', '--', '--quick', '--only', 'bus.publish', '--out', out], { cwd: ROOT, maxBuffer: 10 * 1024 * 1024 });
+
+    const row = stdout.split('\n').find((line) => line.startsWith('| bus.publish '));
+    expect(row, stdout).to.be.a('string');
+    expect(row).to.match(/\| events\/s \|/);
+
+    const json = JSON.parse(fs.readFileSync(out, 'utf8'));
+    expect(json.machine).to.include.keys('cpus', 'node', 'sqlite', 'rabbitmq');
+    expect(json.machine.cpus).to.be.a('number').above(0);
+    expect(json.machine.node).to.equal(process.version);
+    expect(json.results).to.have.length(1);
+    const [result] = json.results;
+    expect(result).to.include.keys('name', 'unit', 'ours', 'baseline', 'ratio');
+    expect(result.name).to.equal('bus.publish');
+    expect(result.ours).to.be.a('number').above(0);
+    expect(result.baseline).to.be.a('number').above(0);
+    expect(result.ratio).to.be.closeTo(result.ours / result.baseline, 1e-9);
+  });
+
+  it('when asked for a case that does not exist, fails naming the known ones', async () => {
+    const error = await run('npm', ['run', 'bench', '--', '--only', 'no.such.case'], { cwd: ROOT }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(error, 'the bench should have failed').to.not.equal(undefined);
+    expect(error!.code).to.equal(1);
+    expect(error!.stderr).to.contain('no bench named no.such.case').and.contain('bus.publish');
+  });
+});
