@@ -6,6 +6,7 @@ import { BrokerTransport } from './broker/BrokerTransport.js';
 import { EventBus } from './bus/EventBus.js';
 import type { Config } from './config.js';
 import { type Db, openDatabase } from './db/openDatabase.js';
+import { WalCheckpointer } from './db/WalCheckpointer.js';
 import { runMigrations } from './db/migrate.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { createLogger } from './logger.js';
@@ -58,6 +59,7 @@ export interface PaybusApp {
 export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
   const log = options.log ?? createLogger(config.logLevel, undefined, secretsOf(config));
   const db = openDatabase(config.databasePath);
+  const checkpointer = config.databasePath === ':memory:' ? undefined : new WalCheckpointer(config.databasePath, db);
   runMigrations(db, 'store', storeMigrations);
   runMigrations(db, 'runtime', runtimeMigrations);
   const store = new EventStore(db);
@@ -99,6 +101,7 @@ export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
         await closing;
       }
       await host.stop();
+      await checkpointer?.stop();
       db.close();
     },
   };

@@ -41,6 +41,7 @@ describe('transactional outbox (memory mode)', () => {
     });
     expect(seenInsideCommit).to.deep.equal([1]);
     expect(delivered).to.equal(2);
+    await t.settle(); // rows are marked published once per turn of the event loop
     const rows = t.app.db.prepare('SELECT event_id, published_at FROM outbox ORDER BY id').all() as { event_id: string; published_at: string | null }[];
     expect(rows).to.have.length(2);
     expect(rows.every((r) => r.published_at !== null)).to.equal(true);
