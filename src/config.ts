@@ -53,6 +53,7 @@ const envSchema = z.object({
   SMS_LOG_PATH: z.string().min(1).default('./var/sms.log'),
   PAYMENT_GATEWAY_LATENCY_MS: intFrom(0, 60000).default(5),
   ADMIN_TOKEN: z.string().optional(),
+  RATE_LIMIT_POST_PER_MINUTE: intFrom(0).default(0),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
@@ -81,6 +82,8 @@ export interface Config {
   smsLogPath: string;
   paymentGatewayLatencyMs: number;
   adminToken?: string;
+  /** POST requests per minute per client address; 0 (the default) turns the limit off. */
+  rateLimitPostPerMinute: number;
   logLevel: string;
   nodeEnv: string;
 }
@@ -102,6 +105,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   if (e.RETRY_MIN_MS > e.RETRY_MAX_MS) throw new ConfigError('invalid RETRY_MIN_MS: must not exceed RETRY_MAX_MS');
+  if (e.NODE_ENV === 'production') refuseUnsafeProduction(e);
   return {
     port: e.PORT,
     databasePath: e.DATABASE_PATH,
@@ -125,7 +129,46 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsLogPath: path.resolve(e.SMS_LOG_PATH),
     paymentGatewayLatencyMs: e.PAYMENT_GATEWAY_LATENCY_MS,
     adminToken: e.ADMIN_TOKEN,
+    rateLimitPostPerMinute: e.RATE_LIMIT_POST_PER_MINUTE,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
   };
+}
+
+/** Shortest ADMIN_TOKEN production accepts: 32 characters, e.g. `openssl rand -hex 16`. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/**
+ * Production refuses what works on a laptop but is an open door on a server. Admin counts as asked for in every
+ * production process: it is the only way to redrive dead letters and see the outbox, so it must be present, and
+ * guarded by a token that cannot be guessed. The broker must not be reached with RabbitMQ's default guest/guest,
+ * which is also what amqplib sends when the URL names no user.
+ */
+function refuseUnsafeProduction(e: z.infer<typeof envSchema>): void {
+  if (e.ADMIN_TOKEN === undefined) {
+    throw new ConfigError(`unsafe ADMIN_TOKEN: NODE_ENV=production needs ADMIN_TOKEN set (at least ${MIN_ADMIN_TOKEN_LENGTH} characters) for /admin`);
+  }
+  if (e.ADMIN_TOKEN.trim().length < MIN_ADMIN_TOKEN_LENGTH) {
+    throw new ConfigError(`unsafe ADMIN_TOKEN: NODE_ENV=production needs at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
+  if (e.EVENT_TRANSPORT !== 'rabbitmq') return;
+  const { user, pass } = brokerCredentials(e.RABBITMQ_URL, e.RABBITMQ_USER, e.RABBITMQ_PASS);
+  if (!user || !pass) {
+    throw new ConfigError('unsafe RABBITMQ_URL: NODE_ENV=production needs broker credentials (in the URL or RABBITMQ_USER and RABBITMQ_PASS), not the default guest/guest');
+  }
+  if (user === 'guest' || pass === 'guest') {
+    throw new ConfigError('unsafe RABBITMQ_USER: NODE_ENV=production refuses the default broker credentials guest/guest');
+  }
+}
+
+/** The credentials the broker connection will use: RABBITMQ_USER/PASS override the URL's. */
+function brokerCredentials(url: string, user?: string, pass?: string): { user?: string; pass?: string } {
+  let fromUrl: { user?: string; pass?: string } = {};
+  try {
+    const u = new URL(url);
+    fromUrl = { user: u.username ? decodeURIComponent(u.username) : undefined, pass: u.password ? decodeURIComponent(u.password) : undefined };
+  } catch {
+    // the URL's shape was checked already; an unparsable one names no credentials
+  }
+  return { user: user ?? fromUrl.user, pass: pass ?? fromUrl.pass };
 }

@@ -7,6 +7,7 @@ import { correlation } from './correlation.js';
 import { eventsRoute } from './eventsRoute.js';
 import { idempotency } from './idempotency.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
+import { postRateLimit, securityHeaders } from './security.js';
 
 export interface HttpDeps {
   host: ModuleHost;
@@ -23,8 +24,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // First, so every answer carries the headers: 404s, problems and body-parser refusals included.
+  app.use(securityHeaders());
   for (const m of deps.middleware ?? []) app.use(m);
   app.use(correlation);
+  // Before the body is read: a client over its budget costs no parsing.
+  app.use(postRateLimit({ limit: deps.host.parts.config.rateLimitPostPerMinute }));
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
   app.use(idempotency(deps.host.parts.db));
 

@@ -43,6 +43,10 @@ export function errorMapper(log: Logger): ErrorRequestHandler {
       // A request that passed validation but made an invalid event: name the field, refuse, change nothing.
       return sendProblem(res, 422, 'Unprocessable request', error.message, [{ field: error.field, message: error.message }]);
     }
+    if (error instanceof URIError) {
+      // The router could not percent-decode a path parameter (`/users/%E0%A4%A`): a malformed id is 404.
+      return sendProblem(res, 404, 'Not found', 'the path holds a malformed percent-encoding');
+    }
     const parserError = error as BodyParserError;
     if (parserError?.type === 'entity.parse.failed') return sendProblem(res, 400, 'Malformed JSON', 'the request body is not valid JSON');
     if (parserError?.type === 'entity.too.large') return sendProblem(res, 413, 'Payload too large', 'the request body is larger than allowed');

@@ -1,0 +1,33 @@
+// What a scenario gets and what it reports.
+
+export interface ScenarioResult {
+  name: string;
+  runs: number;
+  eventsLogged: number;
+  eventsDelivered: number;
+  lost: number;
+  duplicateEffects: number;
+  notes: string[];
+  /** False when a check other than lost/duplicates failed (a 5xx, a leak, a changed table, a missing DLQ entry). */
+  ok: boolean;
+  /** Measurements behind the notes (recovery times, slopes, counts). */
+  metrics: Record<string, number | string | number[]>;
+  seconds: number;
+}
+
+export interface ScenarioContext {
+  quick: boolean;
+  /** One progress line on stderr. */
+  log(message: string): void;
+}
+
+export interface Scenario {
+  name: string;
+  /** Runs in the full suite only. */
+  fullOnly?: boolean;
+  run(ctx: ScenarioContext): Promise<Omit<ScenarioResult, 'name' | 'seconds'>>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));

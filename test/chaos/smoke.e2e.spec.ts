@@ -1,0 +1,17 @@
+// `npm run chaos` in small: the quickest scenario (race) against a real paybus process and the real broker.
+import { expect } from 'chai';
+import { race } from '../../scripts/chaos/scenarios/race.js';
+import { requireBroker } from '../broker/support/broker.js';
+
+describe('chaos suite: smoke run of the race scenario', function () {
+  this.timeout(120_000);
+  requireBroker();
+
+  it('reports one charge per bill, no lost update, nothing lost and nothing twice', async () => {
+    const result = await race.run({ quick: true, log: () => {} });
+    expect(result.notes.join('\n')).to.not.match(/without exactly one winning payment|lost update/);
+    expect(result).to.include({ lost: 0, duplicateEffects: 0, ok: true });
+    expect(result.eventsLogged).to.be.greaterThan(0);
+    expect(result.eventsDelivered).to.equal(result.eventsLogged);
+  });
+});
