@@ -38,7 +38,12 @@ export interface TestApp {
 
 export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
   const dir = tempDir();
-  const app = createApp(testConfig(env, dir), options);
+  return startAppIn(dir, testConfig(env, dir), options);
+}
+
+/** Starts an app on a config rooted in `dir`; stop() also removes `dir`. */
+export async function startAppIn(dir: string, config: Config, options: AppOptions = {}): Promise<TestApp> {
+  const app = createApp(config, options);
   await app.start();
   return {
     app,

@@ -1,14 +1,11 @@
 // Helpers for tests against the real RabbitMQ: unique names per run, an outside consumer, rabbitmqctl, cleanup.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import { promisify } from 'node:util';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
-import supertest from 'supertest';
 import { MODULE_NAMES, type ModuleName } from '../../../src/config.js';
-import { createApp } from '../../../src/createApp.js';
 import type { ModuleDefinition } from '../../../src/runtime/module.js';
-import { tempDir, testConfig, type TestApp } from '../../support/testApp.js';
+import { startAppIn, tempDir, testConfig, type TestApp } from '../../support/testApp.js';
 
 export const BROKER_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -137,17 +134,5 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
  */
 export async function startBrokerApp(env: BrokerEnv, modules: readonly ModuleName[], extraModules: ModuleDefinition[] = []): Promise<TestApp> {
   const dir = tempDir();
-  const config = { ...testConfig(env, dir), modules: [...modules] };
-  const app = createApp(config, { extraModules });
-  await app.start();
-  return {
-    app,
-    dir,
-    http: supertest.agent(app.http),
-    settle: () => app.host.idle(),
-    stop: async () => {
-      await app.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startAppIn(dir, { ...testConfig(env, dir), modules: [...modules] }, { extraModules });
 }
