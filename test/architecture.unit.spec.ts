@@ -30,19 +30,13 @@ function moduleOf(file: string): string | undefined {
   return rel.startsWith('..') ? undefined : rel.split(path.sep)[0];
 }
 
-/** A module's own tests (test/<module>/...) may test its insides; no other code may. */
-function testedModuleOf(file: string): string | undefined {
-  const rel = path.relative(path.join(ROOT, 'test'), file);
-  return rel.startsWith('..') ? undefined : rel.split(path.sep)[0];
-}
-
 export function boundaryViolations(files: string[]): string[] {
   const violations: string[] = [];
   for (const file of files) {
     const own = moduleOf(file);
     for (const target of importsOf(file)) {
       const other = moduleOf(target);
-      if (!other || other === own || (!own && other === testedModuleOf(file))) continue;
+      if (!other || other === own) continue;
       const where = path.relative(ROOT, file);
       if (own) violations.push(`${where} imports module ${other} (${path.relative(ROOT, target)}); modules share only events`);
       else if (target !== path.join(MODULES, other, 'index.ts')) violations.push(`${where} reaches past modules/${other}/index.ts to ${path.relative(ROOT, target)}`);

@@ -18,3 +18,8 @@ export const analyticsModule: ModuleDefinition = {
     };
   },
 };
+
+// Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
+export { AnalyticsRepository } from './AnalyticsRepository.js';
+export { buildSummary, dayOf, latencyOf, percentile } from './summarize.js';
+export { analyticsMigrations } from './tables.js';

@@ -20,3 +20,6 @@ export const billingModule: ModuleDefinition = {
     };
   },
 };
+
+// Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
+export { decideCreateBill, decideMarkPaid, evolveBill, UnknownBillError } from './decide.js';

@@ -21,3 +21,8 @@ export const documentsModule: ModuleDefinition = {
     };
   },
 };
+
+// Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
+export { checkContentType, isPlainText, normaliseDeclaredType } from './contentType.js';
+export { decideUpload, type UploadDocument } from './decide.js';
+export { contentDisposition, sanitiseFilename } from './filename.js';

@@ -37,3 +37,7 @@ export function createNotificationsModule(options: NotificationsOptions = {}): M
 }
 
 export const notificationsModule = createNotificationsModule();
+
+// Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
+export { notificationIdFor, planNotifications } from './plan.js';
+export { formatAmount } from './templates.js';

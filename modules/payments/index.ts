@@ -30,3 +30,7 @@ export const paymentsModule: ModuleDefinition = {
     };
   },
 };
+
+// Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
+export { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent } from './decide.js';
+export type { Attempt } from './PaymentsRepository.js';

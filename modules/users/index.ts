@@ -18,3 +18,7 @@ export const usersModule: ModuleDefinition = {
     };
   },
 };
+
+// Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
+export { decideCreateUser, decideUpdateUser, evolveUser } from './decide.js';
+export type { UserState } from './UsersRepository.js';

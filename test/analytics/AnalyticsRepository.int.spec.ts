@@ -1,8 +1,8 @@
 import path from 'node:path';
 import fs from 'node:fs';
 import { expect } from 'chai';
-import { AnalyticsRepository } from '../../modules/analytics/AnalyticsRepository.js';
-import { analyticsMigrations } from '../../modules/analytics/tables.js';
+import { AnalyticsRepository } from '../../modules/analytics/index.js';
+import { analyticsMigrations } from '../../modules/analytics/index.js';
 import { runMigrations } from '../../src/db/migrate.js';
 import { type Db, openDatabase } from '../../src/db/openDatabase.js';
 import { tempDir } from '../support/testApp.js';

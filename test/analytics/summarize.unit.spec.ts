@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildSummary, dayOf, latencyOf, percentile } from '../../modules/analytics/summarize.js';
+import { buildSummary, dayOf, latencyOf, percentile } from '../../modules/analytics/index.js';
 
 describe('analytics arithmetic', () => {
   it('counts an event on the UTC day of its occurredAt, whatever the local zone', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { decideCreateBill, decideMarkPaid, evolveBill, UnknownBillError } from '../../modules/billing/decide.js';
+import { decideCreateBill, decideMarkPaid, evolveBill, UnknownBillError } from '../../modules/billing/index.js';
 import { UnprocessableError } from '../../src/errors.js';
 import { createBillCreatedEvent, createBillPaidEvent, createPaymentFailedEvent, createPaymentSuccessEvent, type DomainEvent } from '../../src/events/catalog.js';
 import { DeciderSpec } from '../support/DeciderSpec.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { checkContentType, isPlainText, normaliseDeclaredType } from '../../modules/documents/contentType.js';
-import { contentDisposition, sanitiseFilename } from '../../modules/documents/filename.js';
+import { checkContentType, isPlainText, normaliseDeclaredType } from '../../modules/documents/index.js';
+import { contentDisposition, sanitiseFilename } from '../../modules/documents/index.js';
 import { UnsupportedMediaTypeError } from '../../src/errors.js';
 import { JPEG, PDF, PNG, TEXT } from './fixtures.js';
 

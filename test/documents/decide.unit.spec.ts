@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { decideUpload, type UploadDocument } from '../../modules/documents/decide.js';
+import { decideUpload, type UploadDocument } from '../../modules/documents/index.js';
 import { UnprocessableError } from '../../src/errors.js';
 
 const userId = randomUUID();

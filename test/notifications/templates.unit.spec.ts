@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { createBillCreatedEvent, createPaymentFailedEvent, createPaymentSuccessEvent } from '../../src/events/catalog.js';
-import { notificationIdFor, planNotifications } from '../../modules/notifications/plan.js';
-import { formatAmount } from '../../modules/notifications/templates.js';
+import { notificationIdFor, planNotifications } from '../../modules/notifications/index.js';
+import { formatAmount } from '../../modules/notifications/index.js';
 
 const user = { id: randomUUID(), email: 'ada@example.com', name: 'Ada', phone: '+15551234567' };
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent } from '../../modules/payments/decide.js';
-import type { Attempt } from '../../modules/payments/PaymentsRepository.js';
+import { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent } from '../../modules/payments/index.js';
+import type { Attempt } from '../../modules/payments/index.js';
 import { ConflictError, UnprocessableError } from '../../src/errors.js';
 import { createBillCreatedEvent, createBillPaidEvent } from '../../src/events/catalog.js';
 import { DeciderSpec } from '../support/DeciderSpec.js';

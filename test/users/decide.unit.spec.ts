@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
-import { decideCreateUser, decideUpdateUser, evolveUser } from '../../modules/users/decide.js';
-import type { UserState } from '../../modules/users/UsersRepository.js';
+import { decideCreateUser, decideUpdateUser, evolveUser } from '../../modules/users/index.js';
+import type { UserState } from '../../modules/users/index.js';
 
 const ctx = { correlationId: 'c-1', causationId: null };
 const ada: UserState = { id: 'u-1', email: 'ada@x.test', name: 'Ada', phone: null, version: 1, createdAt: 't0', updatedAt: 't0' };
