@@ -1,17 +1,10 @@
 // Data access for the documents tables: plain objects in and out, prepared statements only.
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../src/db/openDatabase.js';
+import type { PayloadOf } from '../../src/events/catalog.js';
 
-export interface Document {
-  id: string;
-  userId: string;
-  billId: string | null;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-  createdAt: string;
-}
+/** The resource of CONTRACT.md: the document.uploaded facts under `id`, plus when it was stored. */
+export type Document = Omit<PayloadOf<'document.uploaded'>, 'documentId'> & { id: string; createdAt: string };
 
 const COLUMNS = 'id, user_id AS userId, bill_id AS billId, filename, content_type AS contentType, size, sha256, created_at AS createdAt';
 

@@ -1,17 +1,10 @@
 // The upload rule as a pure function: the uploader and the bill must be known, and the bill must be the uploader's.
 import { UnprocessableError } from '../../src/errors.js';
 import type { EventContext } from '../../src/events/envelope.js';
-import { createDocumentUploadedEvent, type DomainEvent } from '../../src/events/catalog.js';
+import { createDocumentUploadedEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
 
-export interface UploadDocument {
-  documentId: string;
-  userId: string;
-  billId: string | null;
-  filename: string;
-  contentType: string;
-  size: number;
-  sha256: string;
-}
+/** An upload carries exactly what its document.uploaded event will. */
+export type UploadDocument = PayloadOf<'document.uploaded'>;
 
 export interface UploadFacts {
   userKnown: boolean;
