@@ -21,7 +21,11 @@ export interface Delivery {
   readonly message: ConsumeMessage;
   /** False once its channel is gone: the broker will deliver it again, so it must not be handled now. */
   alive(): boolean;
+  /** The channel it came on: deliveries with the same one may be acknowledged together. */
+  readonly channel: object;
   ack(): void;
+  /** Acknowledges it and every earlier delivery of its channel not settled yet (one frame for a batch). */
+  ackThrough(): void;
   /** Rejects without requeue: the queue's dead-letter exchange takes it. */
   reject(): void;
   requeue(): void;
@@ -215,7 +219,9 @@ export class MessageBroker extends EventEmitter {
     return {
       message,
       alive: isOpen,
+      channel,
       ack: () => settle(() => channel.ack(message)),
+      ackThrough: () => settle(() => channel.ack(message, true)),
       reject: () => settle(() => channel.nack(message, false, false)),
       requeue: () => settle(() => channel.nack(message, false, true)),
     };

@@ -1,4 +1,5 @@
 // Runs a subscriber's handler with exponential backoff; after the last attempt the event becomes a dead letter.
+import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
@@ -14,12 +15,16 @@ export interface RetryPolicy {
 /** What the processor runs: a named handler that records its own success (see ModuleHost). */
 export interface ProcessedSubscriber {
   readonly name: string;
-  handle(event: EventEnvelope, attempt: number): Promise<void>;
+  /** Synchronous when the handler is: a batch (ModuleConsumer) then runs it inside its own transaction. */
+  handle(event: EventEnvelope, attempt: number): void | Promise<void>;
   /** Called once the event is dead-lettered, so the subscriber can move past it. */
   skip(event: EventEnvelope): void;
 }
 
 export type ProcessOutcome = 'handled' | 'dead-lettered' | 'aborted';
+
+/** A first attempt its caller ran itself: still running (its promise), or the error it threw. */
+export type FirstAttempt = Promise<void> | { error: unknown };
 
 export interface ProcessorHooks {
   onRetry?(subscriber: string, event: EventEnvelope, attempt: number, error: unknown): void;
@@ -58,6 +63,45 @@ export class AsyncEventProcessor {
     return this.inTurn(subscriber.name, () => this.processNow(subscriber, event));
   }
 
+  /** True while an event or a dead-letter retry of this subscriber is in hand: nothing may overtake it. */
+  busy(name: string): boolean {
+    return this.turns.has(name);
+  }
+
+  /** Reports an event whose first attempt its caller ran and saw succeed (a consumer's batch, after its commit). */
+  handledOutside(subscriber: ProcessedSubscriber, event: EventEnvelope): void {
+    this.hooks.onHandled?.(subscriber.name, event);
+  }
+
+  /**
+   * Takes over an event whose first attempt its caller ran: waits for it when it is still running, and when it
+   * failed, retries it with the same backoff, attempts and dead letter as `process`.
+   */
+  resume(subscriber: ProcessedSubscriber, event: EventEnvelope, first: FirstAttempt): Promise<ProcessOutcome> {
+    return this.inTurn(subscriber.name, async () => {
+      let error: unknown;
+      if ('error' in first) error = first.error;
+      else {
+        try {
+          await first;
+          this.hooks.onHandled?.(subscriber.name, event);
+          return 'handled';
+        } catch (e) {
+          error = e;
+        }
+      }
+      if (this.policy.attempts <= 1) return this.deadLetter(subscriber, event, error, 1);
+      this.logFor(subscriber, event).warn({ attempt: 1, err: errorMessage(error) }, 'handler failed, will retry');
+      this.hooks.onRetry?.(subscriber.name, event, 1, error);
+      try {
+        await sleep(this.policy.minMs, undefined, { signal: this.abort.signal });
+      } catch {
+        return 'aborted';
+      }
+      return this.processNow(subscriber, event, 2);
+    });
+  }
+
   private inTurn<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.turns.get(name) ?? Promise.resolve();
     const mine = previous.then(fn, fn);
@@ -69,18 +113,24 @@ export class AsyncEventProcessor {
     return mine;
   }
 
-  private async processNow(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
-    const log = this.logger.child({ subscriber: subscriber.name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId });
-    let attempts = 0;
+  private logFor(subscriber: ProcessedSubscriber, event: EventEnvelope): Logger {
+    return this.logger.child({ subscriber: subscriber.name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId });
+  }
+
+  /** Attempts `firstAttempt`.. up to the policy's last, then the dead letter. */
+  private async processNow(subscriber: ProcessedSubscriber, event: EventEnvelope, firstAttempt = 1): Promise<ProcessOutcome> {
+    const log = this.logFor(subscriber, event);
+    const offset = firstAttempt - 1;
+    let attempts = offset;
     try {
       await pRetry(
-        async (attempt) => {
+        async (run) => {
           if (this.abort.signal.aborted) throw new AbortError('processor stopped');
-          attempts = attempt;
-          await subscriber.handle(event, attempt);
+          attempts = run + offset;
+          await subscriber.handle(event, attempts);
         },
         {
-          retries: this.policy.attempts - 1,
+          retries: this.policy.attempts - firstAttempt,
           factor: 2,
           minTimeout: this.policy.minMs,
           maxTimeout: this.policy.maxMs,
@@ -88,8 +138,8 @@ export class AsyncEventProcessor {
           signal: this.abort.signal,
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
             if (retriesLeft > 0) {
-              log.warn({ attempt: attemptNumber, err: errorMessage(error) }, 'handler failed, will retry');
-              this.hooks.onRetry?.(subscriber.name, event, attemptNumber, error);
+              log.warn({ attempt: attemptNumber + offset, err: errorMessage(error) }, 'handler failed, will retry');
+              this.hooks.onRetry?.(subscriber.name, event, attemptNumber + offset, error);
             }
           },
         },
@@ -98,12 +148,16 @@ export class AsyncEventProcessor {
       return 'handled';
     } catch (error) {
       if (this.abort.signal.aborted) return 'aborted';
-      log.error({ attempts, err: errorMessage(error) }, 'handler failed on its last attempt; event dead-lettered');
-      this.deadLetters.add(subscriber.name, event, error, attempts);
-      subscriber.skip(event);
-      this.hooks.onDeadLetter?.(subscriber.name, event, error);
-      return 'dead-lettered';
+      return this.deadLetter(subscriber, event, error, attempts);
     }
+  }
+
+  private deadLetter(subscriber: ProcessedSubscriber, event: EventEnvelope, error: unknown, attempts: number): ProcessOutcome {
+    this.logFor(subscriber, event).error({ attempts, err: errorMessage(error) }, 'handler failed on its last attempt; event dead-lettered');
+    this.deadLetters.add(subscriber.name, event, error, attempts);
+    subscriber.skip(event);
+    this.hooks.onDeadLetter?.(subscriber.name, event, error);
+    return 'dead-lettered';
   }
 
   /** Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. */

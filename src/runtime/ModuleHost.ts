@@ -97,15 +97,18 @@ export class ModuleHost {
    * inline projections commit together or not at all. Committed events go to the transport afterwards.
    */
   commit<T>(fn: (uow: UnitOfWork) => T): T {
-    if (this.pending) return fn(this.uow); // already inside a commit: join it
+    const run = () => {
+      const r = fn(this.uow);
+      if (r instanceof Promise) throw new Error('commit callbacks must be synchronous: do I/O before or after the transaction');
+      return r;
+    };
+    // Already inside a commit: join it, in a savepoint, so a failure inside undoes this part alone (a batch of
+    // messages keeps what the handlers before the failing one committed).
+    if (this.pending) return this.savepoint(run);
     const pending = (this.pending = { events: [] as StoredEvent[], outboxIds: [] as number[] });
     let result: T;
     try {
-      result = this.runTransaction(() => {
-        const r = fn(this.uow);
-        if (r instanceof Promise) throw new Error('commit callbacks must be synchronous: do I/O before or after the transaction');
-        return r;
-      });
+      result = this.runTransaction(run);
     } finally {
       this.pending = undefined;
     }
@@ -133,6 +136,21 @@ export class ModuleHost {
     this.parts.processor.stop();
     await this.transport?.stop();
     for (const mod of this.modules) await mod.stop?.();
+  }
+
+  /** Inside a commit: runs `fn` in a savepoint. When it throws, its writes and the events it appended are undone. */
+  private savepoint<T>(fn: () => T): T {
+    const pending = this.pending;
+    if (!pending) throw new Error('savepoint outside commit');
+    const events = pending.events.length;
+    const outboxIds = pending.outboxIds.length;
+    try {
+      return this.runTransaction(fn);
+    } catch (error) {
+      pending.events.length = events;
+      pending.outboxIds.length = outboxIds;
+      throw error;
+    }
   }
 
   /** Applies a projection to one event with its record, unless it has seen it already. Inside a transaction. */
@@ -189,7 +207,8 @@ export class ModuleHost {
     };
     return {
       name: reaction.name,
-      handle: async (event: EventEnvelope & { position?: number }, attempt: number) => {
+      // Not async: a synchronous reaction finishes inside the caller's call, so a batch can hold it in one transaction.
+      handle: (event: EventEnvelope & { position?: number }, attempt: number) => {
         if (ledger.hasHandled(reaction.name, event.id)) return;
         let recorded = false;
         const ctx: ReactionContext = {
@@ -206,12 +225,20 @@ export class ModuleHost {
             return result;
           },
         };
-        await reaction.handle(event, ctx);
-        if (!recorded) this.commit(() => record(event));
+        const finish = () => {
+          if (!recorded) this.commit(() => record(event));
+        };
+        const running: unknown = reaction.handle(event, ctx);
+        if (isThenable(running)) return Promise.resolve(running).then(finish);
+        finish();
       },
       skip: (event: EventEnvelope & { position?: number }) => {
         if (event.position !== undefined) this.commit(() => ledger.advance(reaction.name, event.position!));
       },
     };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof (value as PromiseLike<void> | undefined)?.then === 'function';
 }
