@@ -1,22 +1,24 @@
 // latency.bus.p99_ms and latency.broker.p99_ms: from the call to commit to the event's arrival, at 1,000 events/s.
-import amqp from 'amqplib';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import { createApp, type PaybusApp } from '../../../src/createApp.js';
 import type { EventEnvelope } from '../../../src/events/envelope.js';
 import { benchConfig, silentLog, waitFor } from '../benchApp.js';
 import { billEvents } from '../events.js';
 import { type BenchResult, maxResult, paced, percentile } from '../harness.js';
 import { benchProbe } from '../probeModule.js';
-import { BENCH_RABBITMQ_URL, BenchBroker, brokerCase, uniqueName } from '../rabbit.js';
+import { BenchBroker, brokerCase, uniqueName } from '../rabbit.js';
 
 const RATE = 1_000;
 /** The first events warm the JIT and the connections; they are not counted. */
 const WARMUP = 300;
 
 /** Commits each event alone (one transaction each, as a request would), paced at RATE; returns when each was committed. */
-async function commitPaced(app: PaybusApp, events: readonly EventEnvelope[], sentAt: Map<string, number>): Promise<void> {
+async function commitPaced(app: PaybusApp, events: readonly EventEnvelope[], sentAt: Map<string, number>, now = () => performance.now()): Promise<void> {
   await paced(RATE, events.length, (i) => {
     const event = events[i]!;
-    sentAt.set(event.id, performance.now());
+    sentAt.set(event.id, now());
     app.host.commit((uow) => uow.append([event], { expectedVersion: 0 }));
   });
 }
@@ -55,26 +57,29 @@ export const latencyBroker = brokerCase('latency.broker.p99_ms', 'ms', '<= 50 ms
   const admin = await BenchBroker.open();
   const sink = await admin.sink(exchange);
   const sentAt = new Map<string, number>();
-  const samples: number[] = [];
-  // The outside consumer: any program bound to the exchange, here plain amqplib in this process (one clock).
-  const connection = await amqp.connect(BENCH_RABBITMQ_URL);
-  connection.on('error', () => {});
-  const channel = await connection.createChannel();
-  await channel.consume(sink, (m) => {
-    if (!m) return;
-    const t = sentAt.get(m.properties.messageId as string);
-    if (t !== undefined) samples.push(performance.now() - t);
-    channel.ack(m);
-  });
+  // The outside consumer: any program bound to the exchange, here plain amqplib in a process of its own, so that
+  // paybus's event loop and the consumer's do not wait on each other. Both read the same wall clock.
+  const outside = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, '../servers/outsideConsumer.ts'), sink], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = async <T>(question: string): Promise<T> => {
+    outside.send(question);
+    const [answer] = (await once(outside, 'message')) as [T];
+    return answer;
+  };
   const app = createApp(benchConfig(dir, 'latency-broker', { EVENT_TRANSPORT: 'rabbitmq', RABBITMQ_EXCHANGE: exchange, RABBITMQ_QUEUE_PREFIX: exchange }), { log: silentLog });
-  await app.start();
+  const samples: number[] = [];
   try {
-    await commitPaced(app, events, sentAt);
-    await waitFor(() => samples.length >= events.length);
+    await Promise.race([once(outside, 'message'), once(outside, 'exit').then(() => Promise.reject(new Error('the outside consumer exited')))]);
+    await app.start();
+    await commitPaced(app, events, sentAt, () => performance.timeOrigin + performance.now());
+    for (let seen = 0; seen < events.length; seen = (await ask<{ count: number }>('count')).count) await new Promise((resolve) => setTimeout(resolve, 20));
+    const { arrivedAt } = await ask<{ arrivedAt: Record<string, number> }>('report');
+    for (const e of events) samples.push(arrivedAt[e.id]! - sentAt.get(e.id)!);
   } finally {
     await app.stop();
-    await connection.close().catch(() => {});
+    outside.send('stop');
+    await Promise.race([once(outside, 'exit'), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    outside.kill();
     await admin.cleanup([exchange], [sink]);
   }
-  return latencyResult('latency.broker.p99_ms', samples, 50, 'commit → outbox relay → exchange → outside amqplib consumer');
+  return latencyResult('latency.broker.p99_ms', samples, 50, 'commit → outbox relay → exchange → outside amqplib consumer (own process)');
 });
