@@ -104,6 +104,8 @@ export class ModuleConsumer {
       } catch (error) {
         // Not a handler failure (the processor owns those) but the runtime's own, e.g. the database closing.
         this.log.error({ queue: this.queue.name, err: error instanceof Error ? error.message : String(error) }, 'messages not handled; requeued');
+        // An attempt that went async ends before its message can come back: it must not run twice at once.
+        for (const work of batch) if (work.first && !('error' in work.first)) await work.first.catch(() => {});
         for (const work of batch) if (!work.settled) work.delivery.requeue();
       }
     }
@@ -140,20 +142,10 @@ export class ModuleConsumer {
         for (; work.next < this.steps.length; work.next++) {
           const { types, subscriber } = this.steps[work.next]!;
           if (!matchesAny(work.event.type, types)) continue;
-          if (processor.busy(subscriber.name)) {
-            done = i;
-            break;
-          }
-          try {
-            // A handler's commits join this transaction, each in its own savepoint (see ModuleHost.commit).
-            const running = subscriber.handle(work.event, 1);
-            if (running) {
-              work.first = running;
-              done = i;
-              break;
-            }
-          } catch (error) {
-            work.first = { error };
+          // A handler's commits join this transaction, each in its own savepoint (see ModuleHost.commit).
+          const attempt = processor.attemptNow(subscriber, work.event);
+          if (attempt !== 'handled') {
+            if (attempt !== 'busy') work.first = attempt;
             done = i;
             break;
           }

@@ -63,12 +63,21 @@ export class AsyncEventProcessor {
     return this.inTurn(subscriber.name, () => this.processNow(subscriber, event));
   }
 
-  /** True while an event or a dead-letter retry of this subscriber is in hand: nothing may overtake it. */
-  busy(name: string): boolean {
-    return this.turns.has(name);
+  /**
+   * A subscriber's first attempt at an event, run inside a transaction its caller commits (a batch): 'handled'
+   * when the handler finished synchronously (report it with `handledOutside` once committed); 'busy' when an event
+   * or a dead-letter retry of this subscriber is in hand, so nothing may overtake it (queue it with `process`);
+   * otherwise the attempt still running or the error it threw (hand it to `resume`).
+   */
+  attemptNow(subscriber: ProcessedSubscriber, event: EventEnvelope): 'handled' | 'busy' | FirstAttempt {
+    if (this.turns.has(subscriber.name)) return 'busy';
+    try {
+      return subscriber.handle(event, 1) ?? 'handled';
+    } catch (error) {
+      return { error };
+    }
   }
 
-  /** Reports an event whose first attempt its caller ran and saw succeed (a consumer's batch, after its commit). */
   handledOutside(subscriber: ProcessedSubscriber, event: EventEnvelope): void {
     this.hooks.onHandled?.(subscriber.name, event);
   }

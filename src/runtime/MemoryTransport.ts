@@ -18,7 +18,7 @@ export class MemoryTransport implements EventTransport {
     this.host = host;
     const { processor, store, ledger, outbox } = host.parts;
     for (const reaction of host.reactions) {
-      const actor = new SubscriberActor(host.subscribers.get(reaction.name)!, reaction.types, processor, store, ledger);
+      const actor = new SubscriberActor(host.subscribers.get(reaction.name)!, reaction.types, processor, store, ledger, (fn) => host.commit(fn));
       this.actors.push(actor);
       for (const pattern of reaction.types) this.unsubscribes.push(this.bus.subscribe(pattern, (e: StoredEvent) => actor.enqueue(e)));
     }

@@ -1,11 +1,14 @@
-// One subscriber's mailbox: events are handled one at a time, in log order, each through the processor.
+// One subscriber's mailbox: events are handled in log order, many to a transaction while the handler finishes
+// synchronously, and through the processor (retries, dead letters) from the first one that does not.
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
 import type { EventStore } from '../store/EventStore.js';
-import type { AsyncEventProcessor, ProcessedSubscriber } from './AsyncEventProcessor.js';
+import type { AsyncEventProcessor, FirstAttempt, ProcessedSubscriber } from './AsyncEventProcessor.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 
 const CATCH_UP_BATCH = 500;
+/** Events per transaction: enough to share a commit, few enough that HTTP requests wait at most a few ms. */
+const BATCH = 100;
 
 export class SubscriberActor {
   private readonly mailbox: StoredEvent[] = [];
@@ -22,6 +25,8 @@ export class SubscriberActor {
     private readonly processor: AsyncEventProcessor,
     private readonly store: EventStore,
     private readonly ledger: SubscriberLedger,
+    /** The host's commit: a batch's first attempts run inside one. */
+    private readonly commit: <T>(fn: () => T) => T,
   ) {}
 
   /** Catches up from the recorded checkpoint, then serves the mailbox. */
@@ -73,28 +78,63 @@ export class SubscriberActor {
     for (;;) {
       const batch = this.store.readAll({ after: this.lastSeen, limit: CATCH_UP_BATCH, types: exact });
       if (batch.length === 0 || this.stopped) return;
-      for (const event of batch) {
-        if (this.stopped) return;
-        if (matchesAny(event.type, this.patterns)) await this.handle(event);
-        this.lastSeen = event.position;
-      }
+      const last = batch[batch.length - 1]!.position;
+      const ours = batch.filter((event) => matchesAny(event.type, this.patterns));
+      for (let i = 0; i < ours.length && !this.stopped; i += BATCH) await this.handleAll(ours.slice(i, i + BATCH));
+      if (this.stopped) return;
       // Everything up to here is handled or not ours: remember it, so a restart does not scan it again.
-      if (!this.stopped) this.ledger.advance(this.subscriber.name, this.lastSeen);
+      this.lastSeen = last;
+      this.ledger.advance(this.subscriber.name, last);
     }
   }
 
   private async drain(): Promise<void> {
     while (this.mailbox.length > 0 && !this.stopped) {
-      const event = this.mailbox.shift()!;
-      if (event.position <= this.lastSeen) continue;
-      await this.handle(event);
-      this.lastSeen = event.position;
+      const batch: StoredEvent[] = [];
+      while (this.mailbox.length > 0 && batch.length < BATCH) {
+        const event = this.mailbox.shift()!;
+        if (event.position > this.lastSeen && event.position > (batch[batch.length - 1]?.position ?? 0)) batch.push(event);
+      }
+      await this.handleAll(batch);
+      // Lets HTTP requests and other mailboxes in between batches of a long backlog.
+      if (this.mailbox.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
-  private async handle(event: StoredEvent): Promise<void> {
-    const outcome = await this.processor.process(this.subscriber, event);
-    if (outcome === 'aborted') this.stopped = true;
+  /**
+   * First attempts in one transaction while the handler finishes synchronously; from the first that throws, goes
+   * async or waits behind a dead-letter retry, one at a time through the processor.
+   */
+  private async handleAll(events: StoredEvent[]): Promise<void> {
+    let done = 0;
+    let first: FirstAttempt | undefined;
+    try {
+      this.commit(() => {
+        for (; done < events.length; done++) {
+          const attempt = this.processor.attemptNow(this.subscriber, events[done]!);
+          if (attempt === 'handled') continue;
+          if (attempt !== 'busy') first = attempt;
+          return;
+        }
+      });
+    } catch {
+      // The transaction itself failed (not a handler): nothing of it stands; every event goes the slow way, once
+      // an attempt that went async has ended (it must not run twice at once).
+      if (first && !('error' in first)) await first.catch(() => {});
+      done = 0;
+      first = undefined;
+    }
+    for (const event of events.slice(0, done)) {
+      this.processor.handledOutside(this.subscriber, event);
+      this.lastSeen = event.position;
+    }
+    for (const event of events.slice(done)) {
+      if (this.stopped) return;
+      const outcome = await (first ? this.processor.resume(this.subscriber, event, first) : this.processor.process(this.subscriber, event));
+      first = undefined;
+      if (outcome === 'aborted') return void (this.stopped = true);
+      this.lastSeen = event.position;
+    }
   }
 
   private settle(): void {
