@@ -44,10 +44,14 @@ export function fileMailSender(dir: string, from: string): MailSender {
   return {
     async send(mail) {
       const info = await transport.sendMail(message(from, mail));
-      await fs.promises.mkdir(dir, { recursive: true });
       // Temp then rename: a reader never sees half a message; a repeated send overwrites the same file.
       const temp = path.join(dir, `.${randomUUID()}.tmp`);
-      await fs.promises.writeFile(temp, info.message as Buffer);
+      // The folder is made on the first send, and again if someone removed it meanwhile.
+      await fs.promises.writeFile(temp, info.message as Buffer).catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await fs.promises.mkdir(dir, { recursive: true });
+        await fs.promises.writeFile(temp, info.message as Buffer);
+      });
       await fs.promises.rename(temp, path.join(dir, `${mail.id}.eml`));
     },
     close: () => transport.close(),

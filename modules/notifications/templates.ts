@@ -18,12 +18,24 @@ const LOCALE = 'en-US';
  * (2 for EUR, 0 for JPY, 3 for BHD) from Intl, formatted from an exact decimal string.
  */
 export function formatAmount(amount: number, currency: string): string {
-  const format = new Intl.NumberFormat(LOCALE, { style: 'currency', currency });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  const { format, digits } = formatterFor(currency);
   const sign = amount < 0 ? '-' : '';
   const units = String(Math.abs(amount)).padStart(digits + 1, '0');
   const decimal = digits === 0 ? units : `${units.slice(0, -digits)}.${units.slice(-digits)}`;
   return format.format(`${sign}${decimal}` as Intl.StringNumericLiteral);
+}
+
+/** Building an Intl.NumberFormat costs about 50 µs, formatting with one about 1 µs: one per currency, kept. */
+const formatters = new Map<string, { format: Intl.NumberFormat; digits: number }>();
+
+function formatterFor(currency: string): { format: Intl.NumberFormat; digits: number } {
+  let entry = formatters.get(currency);
+  if (!entry) {
+    const format = new Intl.NumberFormat(LOCALE, { style: 'currency', currency });
+    entry = { format, digits: format.resolvedOptions().maximumFractionDigits ?? 2 };
+    formatters.set(currency, entry);
+  }
+  return entry;
 }
 
 const signature = '\n\n— paybus\n';

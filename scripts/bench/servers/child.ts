@@ -16,9 +16,13 @@ export class ChildServer {
     readonly port: number,
   ) {}
 
-  /** Starts `file` under tsx with `args`; resolves once it reports its port (after its own preparation). */
+  /**
+   * Starts `file` under tsx with `args`; resolves once it reports its port (after its own preparation). With
+   * BENCH_CPU_PROF=DIR each server writes a CPU profile there (node refuses --cpu-prof in NODE_OPTIONS).
+   */
   static async start(file: string, args: string[]): Promise<ChildServer> {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, '--import', 'tsx', file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(([code]) => [{ error: `exited with ${code}` }])])) as [ServerMessage];
     if (!message.port) {
       child.kill();
