@@ -1,8 +1,9 @@
-// Memory mode: committed events go through the EventBus to each reaction's mailbox in this process.
+// Memory mode: committed events go through the EventBus to each reaction's mailbox in this process. Once a turn,
+// the first attempts of every waiting mailbox run in one shared transaction (a group commit).
 import type { EventBus } from '../bus/EventBus.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ModuleHost, EventTransport } from './ModuleHost.js';
-import { SubscriberActor } from './SubscriberActor.js';
+import { type Batch, SubscriberActor } from './SubscriberActor.js';
 
 export class MemoryTransport implements EventTransport {
   readonly actors: SubscriberActor[] = [];
@@ -11,6 +12,7 @@ export class MemoryTransport implements EventTransport {
   private started: Promise<unknown> = Promise.resolve();
   private unmarked: { first: number; last: number } | undefined;
   private markScheduled = false;
+  private turnScheduled = false;
 
   constructor(private readonly bus: EventBus) {}
 
@@ -18,7 +20,7 @@ export class MemoryTransport implements EventTransport {
     this.host = host;
     const { processor, store, ledger, outbox } = host.parts;
     for (const reaction of host.reactions) {
-      const actor = new SubscriberActor(host.subscribers.get(reaction.name)!, reaction.types, processor, store, ledger, (fn) => host.commit(fn));
+      const actor = new SubscriberActor(host.subscribers.get(reaction.name)!, reaction.types, processor, store, ledger, (fn) => host.commit(fn), () => this.scheduleTurn());
       this.actors.push(actor);
       for (const pattern of reaction.types) this.unsubscribes.push(this.bus.subscribe(pattern, (e: StoredEvent) => actor.enqueue(e)));
     }
@@ -45,6 +47,33 @@ export class MemoryTransport implements EventTransport {
       this.markScheduled = true;
       setImmediate(() => this.markPublished());
     }
+  }
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  /**
+   * One transaction for the first attempts of every waiting mailbox, instead of one (or more) per subscriber and
+   * event: under load, the reactions to one payment alone would otherwise commit some five times.
+   */
+  private turn(): void {
+    this.turnScheduled = false;
+    const host = this.host;
+    if (!host) return;
+    const taken = this.actors.filter((a) => a.waiting()).map((actor) => ({ actor, events: actor.take() }));
+    const batches = new Map<SubscriberActor, Batch>();
+    let committed = true;
+    try {
+      host.commit(() => {
+        for (const { actor, events } of taken) batches.set(actor, actor.attempt(events));
+      });
+    } catch {
+      committed = false; // not a handler (the processor owns those) but the transaction: each actor goes the slow way
+    }
+    for (const { actor, events } of taken) actor.finish(batches.get(actor) ?? { events, done: 0 }, committed);
   }
 
   private markPublished(): void {

@@ -1,5 +1,6 @@
-// One subscriber's mailbox: events are handled in log order, many to a transaction while the handler finishes
-// synchronously, and through the processor (retries, dead letters) from the first one that does not.
+// One subscriber's mailbox: events are handled in log order. Their first attempts run inside a transaction the
+// transport shares among all subscribers (one commit a turn, see MemoryTransport), and from the first attempt
+// that throws, goes async or must wait behind a dead-letter retry, one at a time through the processor.
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
 import type { EventStore } from '../store/EventStore.js';
@@ -10,10 +11,16 @@ const CATCH_UP_BATCH = 500;
 /** Events per transaction: enough to share a commit, few enough that HTTP requests wait at most a few ms. */
 const BATCH = 100;
 
+/** First attempts made inside one transaction: `done` of them finished; `first` is the attempt at the next one. */
+export interface Batch {
+  events: StoredEvent[];
+  done: number;
+  first?: FirstAttempt;
+}
+
 export class SubscriberActor {
   private readonly mailbox: StoredEvent[] = [];
   private running: Promise<void> | undefined;
-  private scheduled = false;
   private stopped = false;
   /** Highest position this actor has dealt with; mailbox copies at or below it are skipped. */
   private lastSeen = 0;
@@ -25,33 +32,29 @@ export class SubscriberActor {
     private readonly processor: AsyncEventProcessor,
     private readonly store: EventStore,
     private readonly ledger: SubscriberLedger,
-    /** The host's commit: a batch's first attempts run inside one. */
+    /** The host's commit, for catch-up's own batches. */
     private readonly commit: <T>(fn: () => T) => T,
+    /** Asks the transport for a turn: the mailbox has events and nothing of this actor runs. */
+    private readonly wake: () => void,
   ) {}
 
   /** Catches up from the recorded checkpoint, then serves the mailbox. */
   start(): Promise<void> {
     this.lastSeen = this.ledger.checkpoint(this.subscriber.name);
-    this.running = this.catchUp().then(() => this.drain());
+    this.running = this.catchUp();
     return this.running.finally(() => this.settle());
   }
 
   enqueue(event: StoredEvent): void {
     if (this.stopped) return;
     this.mailbox.push(event);
-    // Deferred: a handler must never run inside the publisher's call stack, where its own commits
-    // would be published before the rest of the publisher's batch.
-    if (!this.running && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        this.scheduled = false;
-        if (!this.running && !this.stopped) this.running = this.drain().finally(() => this.settle());
-      });
-    }
+    // The transport runs the batch on a later turn: a handler must never run inside the publisher's call stack,
+    // where its own commits would be published before the rest of the publisher's batch.
+    if (!this.running) this.wake();
   }
 
   isIdle(): boolean {
-    return !this.running && !this.scheduled && this.mailbox.length === 0;
+    return !this.running && this.mailbox.length === 0;
   }
 
   /** Resolves when the mailbox is empty and nothing runs. */
@@ -72,63 +75,52 @@ export class SubscriberActor {
     return this.mailbox.length;
   }
 
-  private async catchUp(): Promise<void> {
-    // Exact types can be filtered by the store; wildcards are matched here.
-    const exact = this.patterns.every((p) => !p.includes('*')) ? this.patterns : undefined;
-    for (;;) {
-      const batch = this.store.readAll({ after: this.lastSeen, limit: CATCH_UP_BATCH, types: exact });
-      if (batch.length === 0 || this.stopped) return;
-      const last = batch[batch.length - 1]!.position;
-      const ours = batch.filter((event) => matchesAny(event.type, this.patterns));
-      for (let i = 0; i < ours.length && !this.stopped; i += BATCH) await this.handleAll(ours.slice(i, i + BATCH));
-      if (this.stopped) return;
-      // Everything up to here is handled or not ours: remember it, so a restart does not scan it again.
-      this.lastSeen = last;
-      this.ledger.advance(this.subscriber.name, last);
-    }
+  /** True when the mailbox has events and nothing of this actor runs: it has a part in the next turn. */
+  waiting(): boolean {
+    return !this.running && !this.stopped && this.mailbox.length > 0;
   }
 
-  private async drain(): Promise<void> {
-    while (this.mailbox.length > 0 && !this.stopped) {
-      const batch: StoredEvent[] = [];
-      while (this.mailbox.length > 0 && batch.length < BATCH) {
-        const event = this.mailbox.shift()!;
-        if (event.position > this.lastSeen && event.position > (batch[batch.length - 1]?.position ?? 0)) batch.push(event);
-      }
-      await this.handleAll(batch);
-      // Lets HTTP requests and other mailboxes in between batches of a long backlog.
-      if (this.mailbox.length > 0) await new Promise((resolve) => setImmediate(resolve));
+  /** The next events of the mailbox, in order and not seen before (possibly none: all were seen). */
+  take(): StoredEvent[] {
+    const events: StoredEvent[] = [];
+    while (this.mailbox.length > 0 && events.length < BATCH) {
+      const event = this.mailbox.shift()!;
+      if (event.position > this.lastSeen && event.position > (events[events.length - 1]?.position ?? 0)) events.push(event);
     }
+    return events;
   }
 
-  /**
-   * First attempts in one transaction while the handler finishes synchronously; from the first that throws, goes
-   * async or waits behind a dead-letter retry, one at a time through the processor.
-   */
-  private async handleAll(events: StoredEvent[]): Promise<void> {
-    let done = 0;
-    let first: FirstAttempt | undefined;
-    try {
-      this.commit(() => {
-        for (; done < events.length; done++) {
-          const attempt = this.processor.attemptNow(this.subscriber, events[done]!);
-          if (attempt === 'handled') continue;
-          if (attempt !== 'busy') first = attempt;
-          return;
-        }
-      });
-    } catch {
-      // The transaction itself failed (not a handler): nothing of it stands; every event goes the slow way, once
-      // an attempt that went async has ended (it must not run twice at once).
-      if (first && !('error' in first)) await first.catch(() => {});
-      done = 0;
-      first = undefined;
+  /** Inside the caller's transaction: first attempts, in order, while the handler finishes synchronously. */
+  attempt(events: StoredEvent[]): Batch {
+    const batch: Batch = { events, done: 0 };
+    for (; batch.done < events.length; batch.done++) {
+      const attempt = this.processor.attemptNow(this.subscriber, events[batch.done]!);
+      if (attempt === 'handled') continue;
+      if (attempt !== 'busy') batch.first = attempt;
+      break;
     }
-    for (const event of events.slice(0, done)) {
+    return batch;
+  }
+
+  /** After the transaction (`committed` or not): what the batch left runs as this actor's work. */
+  finish(batch: Batch, committed: boolean): void {
+    this.running = this.finishBatch(batch, committed).finally(() => this.settle());
+  }
+
+  private async finishBatch(batch: Batch, committed: boolean): Promise<void> {
+    if (!committed) {
+      // The transaction failed (not a handler): nothing of it stands, so every event goes the slow way, once an
+      // attempt that went async has ended (it must not run twice at once).
+      if (batch.first && !('error' in batch.first)) await batch.first.catch(() => {});
+      batch.done = 0;
+      batch.first = undefined;
+    }
+    for (const event of batch.events.slice(0, batch.done)) {
       this.processor.handledOutside(this.subscriber, event);
       this.lastSeen = event.position;
     }
-    for (const event of events.slice(done)) {
+    let first = batch.first;
+    for (const event of batch.events.slice(batch.done)) {
       if (this.stopped) return;
       const outcome = await (first ? this.processor.resume(this.subscriber, event, first) : this.processor.process(this.subscriber, event));
       first = undefined;
@@ -137,12 +129,35 @@ export class SubscriberActor {
     }
   }
 
+  private async catchUp(): Promise<void> {
+    // Exact types can be filtered by the store; wildcards are matched here.
+    const exact = this.patterns.every((p) => !p.includes('*')) ? this.patterns : undefined;
+    for (;;) {
+      const read = this.store.readAll({ after: this.lastSeen, limit: CATCH_UP_BATCH, types: exact });
+      if (read.length === 0 || this.stopped) return;
+      const last = read[read.length - 1]!.position;
+      const ours = read.filter((event) => matchesAny(event.type, this.patterns));
+      for (let i = 0; i < ours.length && !this.stopped; i += BATCH) {
+        const events = ours.slice(i, i + BATCH);
+        let batch: Batch = { events, done: 0 };
+        let committed = true;
+        try {
+          this.commit(() => (batch = this.attempt(events)));
+        } catch {
+          committed = false;
+        }
+        await this.finishBatch(batch, committed);
+      }
+      if (this.stopped) return;
+      // Everything up to here is handled or not ours: remember it, so a restart does not scan it again.
+      this.lastSeen = last;
+      this.ledger.advance(this.subscriber.name, last);
+    }
+  }
+
   private settle(): void {
     this.running = undefined;
-    if (this.mailbox.length > 0 && !this.stopped) {
-      this.running = this.drain().finally(() => this.settle());
-      return;
-    }
+    if (this.mailbox.length > 0 && !this.stopped) return this.wake();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
