@@ -13,6 +13,8 @@ declare module 'autocannon' {
     method?: string;
     headers?: Record<string, string>;
     requests?: { setupRequest?: (req: Request) => Request }[];
+    /** How often results are sampled, in ms (default 1000); the final result waits for the next sample. */
+    sampleInt?: number;
   }
   interface Result {
     duration: number;
@@ -22,6 +24,9 @@ declare module 'autocannon' {
     '2xx': number;
     latency: { p99: number; p50: number };
   }
-  function autocannon(options: Options): Promise<Result>;
+  interface Instance extends PromiseLike<Result> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
+  }
+  function autocannon(options: Options): Instance;
   export default autocannon;
 }

@@ -81,6 +81,16 @@ export class BenchBroker {
     return queue;
   }
 
+  /** Reads and acknowledges everything that reaches `queue`, on a connection of its own, until closed. */
+  async drain(queue: string): Promise<ChannelModel> {
+    const connection = await amqp.connect(BENCH_RABBITMQ_URL);
+    connection.on('error', () => {});
+    const ch = await connection.createChannel();
+    await ch.prefetch(1000);
+    await ch.consume(queue, (m) => m && ch.ack(m));
+    return connection;
+  }
+
   /** Puts `events` on `queue` in the wire format, confirmed, before a consume case starts its clock. */
   async preload(queue: string, events: readonly EventEnvelope[]): Promise<void> {
     const ch = await this.connection.createConfirmChannel();

@@ -14,10 +14,11 @@ import { BENCH_RABBITMQ_URL, BenchBroker, uniqueName } from './rabbit.js';
 /** The relay's default batch; the baseline publishes in batches of the same size. */
 export const RELAY_BATCH = 500;
 
-export async function openRelayRig(dir: string, name: string) {
+export async function openRelayRig(dir: string, name: string, { drainSink = false } = {}) {
   const exchange = uniqueName(name);
   const admin = await BenchBroker.open();
   const sink = await admin.sink(exchange);
+  const reader = drainSink ? await admin.drain(sink) : undefined;
   const db = openDatabase(path.join(dir, `${name}.db`));
   runMigrations(db, 'store', storeMigrations);
   const outbox = new Outbox(db);
@@ -43,7 +44,7 @@ export async function openRelayRig(dir: string, name: string) {
       relay.wake();
       await waitFor(() => relay.relayedTotal >= target);
       const rate = events.length / ((performance.now() - start) / 1000);
-      await admin.purge(sink);
+      if (!reader) await admin.purge(sink);
       return rate;
     },
     /** The same bodies, the same batch size, straight through an amqplib confirm channel. */
@@ -57,6 +58,7 @@ export async function openRelayRig(dir: string, name: string) {
       await relay.stop(1000);
       await broker.close();
       await raw.close().catch(() => {});
+      await reader?.close().catch(() => {});
       db.close();
       await admin.cleanup([exchange], [sink]);
     },
