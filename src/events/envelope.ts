@@ -1,5 +1,5 @@
 // The event envelope of CONTRACT.md: the one shape events have in the store, on the bus and on the wire.
-import { randomUUID } from 'node:crypto';
+import { v7 as timeOrderedUUID } from 'uuid';
 import { z } from 'zod';
 
 export const metadataSchema = z
@@ -57,7 +57,8 @@ export function buildEnvelope<TType extends string, TPayload>(
   payload: TPayload,
   ctx: EventContext = {},
 ): EventEnvelope<TType, TPayload> {
-  const id = ctx.id ?? randomUUID();
+  // Time-ordered (UUIDv7): each new id lands at the end of the store's id index instead of on a random page.
+  const id = ctx.id ?? timeOrderedUUID();
   return {
     id,
     type,
