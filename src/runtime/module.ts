@@ -35,6 +35,8 @@ export interface ReactionContext {
    * Commits effects and emitted events together with the record that this event was handled: after it, a
    * redelivery is skipped. A reaction with several independent effects (mail, then SMS) commits each one with
    * the module's own `commit` and its own per-effect record, and lets the host record the event at the end.
+   * While the handler runs synchronously it may be one of a batch: its commits then join the batch's transaction,
+   * each in a savepoint (a commit that throws is undone alone), and are durable before the event counts as handled.
    */
   commit: Commit;
 }
