@@ -21,6 +21,8 @@ interface Work {
   event: EventEnvelope;
   next: number;
   first?: FirstAttempt;
+  /** An attempt that went async in a batch that then failed to commit: it ends before the message runs again. */
+  running?: Promise<void>;
   settled: boolean;
 }
 
@@ -105,7 +107,7 @@ export class ModuleConsumer {
         // Not a handler failure (the processor owns those) but the runtime's own, e.g. the database closing.
         this.log.error({ queue: this.queue.name, err: error instanceof Error ? error.message : String(error) }, 'messages not handled; requeued');
         // An attempt that went async ends before its message can come back: it must not run twice at once.
-        for (const work of batch) if (work.first && !('error' in work.first)) await work.first.catch(() => {});
+        for (const work of batch) await (work.running ?? (work.first && !('error' in work.first) ? work.first : undefined))?.catch(() => {});
         for (const work of batch) if (!work.settled) work.delivery.requeue();
       }
     }
@@ -136,23 +138,35 @@ export class ModuleConsumer {
     const { processor } = this.host.parts;
     const handled: [ProcessedSubscriber, EventEnvelope][] = [];
     let done = batch.length;
-    this.host.commit(() => {
-      for (let i = 0; i < batch.length && done === batch.length; i++) {
-        const work = batch[i]!;
-        for (; work.next < this.steps.length; work.next++) {
-          const { types, subscriber } = this.steps[work.next]!;
-          if (!matchesAny(work.event.type, types)) continue;
-          // A handler's commits join this transaction, each in its own savepoint (see ModuleHost.commit).
-          const attempt = processor.attemptNow(subscriber, work.event);
-          if (attempt !== 'handled') {
-            if (attempt !== 'busy') work.first = attempt;
-            done = i;
-            break;
+    try {
+      this.host.commit(() => {
+        for (let i = 0; i < batch.length && done === batch.length; i++) {
+          const work = batch[i]!;
+          for (; work.next < this.steps.length; work.next++) {
+            const { types, subscriber } = this.steps[work.next]!;
+            if (!matchesAny(work.event.type, types)) continue;
+            // A handler's commits join this transaction, each in its own savepoint (see ModuleHost.commit).
+            const attempt = processor.attemptNow(subscriber, work.event);
+            if (attempt !== 'handled') {
+              if (attempt !== 'busy') work.first = attempt;
+              done = i;
+              break;
+            }
+            handled.push([subscriber, work.event]);
           }
-          handled.push([subscriber, work.event]);
         }
+      });
+    } catch (error) {
+      // The transaction failed as a whole (an error that ends SQLite's transaction, the disk): nothing of it stands,
+      // so every message of the batch goes the slow way, with retries and dead letters, none acknowledged yet.
+      this.log.warn({ queue: this.queue.name, err: error instanceof Error ? error.message : String(error) }, 'batch not committed; handling its messages one at a time');
+      for (const work of batch) {
+        if (work.first && !('error' in work.first)) work.running = work.first; // must end before the message runs again
+        work.first = undefined;
+        work.next = 0;
       }
-    });
+      return batch;
+    }
     for (const [subscriber, event] of handled) processor.handledOutside(subscriber, event);
     this.ackAll(batch.slice(0, done));
     return batch.slice(done);
@@ -161,6 +175,7 @@ export class ModuleConsumer {
   /** The rest of one message's steps, one at a time through the processor (retries, dead letters). */
   private async finish(work: Work): Promise<void> {
     const { processor } = this.host.parts;
+    await work.running?.catch(() => {});
     for (; work.next < this.steps.length; work.next++) {
       const { types, subscriber } = this.steps[work.next]!;
       if (!matchesAny(work.event.type, types)) continue;

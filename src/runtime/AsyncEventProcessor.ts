@@ -1,5 +1,4 @@
 // Runs a subscriber's handler with exponential backoff; after the last attempt the event becomes a dead letter.
-import { setTimeout as sleep } from 'node:timers/promises';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
@@ -15,7 +14,7 @@ export interface RetryPolicy {
 /** What the processor runs: a named handler that records its own success (see ModuleHost). */
 export interface ProcessedSubscriber {
   readonly name: string;
-  /** Synchronous when the handler is: a batch (ModuleConsumer) then runs it inside its own transaction. */
+  /** Synchronous when the handler is: a batch (ModuleConsumer, MemoryTransport) then runs it inside its transaction. */
   handle(event: EventEnvelope, attempt: number): void | Promise<void>;
   /** Called once the event is dead-lettered, so the subscriber can move past it. */
   skip(event: EventEnvelope): void;
@@ -70,7 +69,8 @@ export class AsyncEventProcessor {
    * otherwise the attempt still running or the error it threw (hand it to `resume`).
    */
   attemptNow(subscriber: ProcessedSubscriber, event: EventEnvelope): 'handled' | 'busy' | FirstAttempt {
-    if (this.turns.has(subscriber.name)) return 'busy';
+    // Stopping: `process` answers 'aborted' without running anything, and so must a batch.
+    if (this.turns.has(subscriber.name) || this.abort.signal.aborted) return 'busy';
     try {
       return subscriber.handle(event, 1) ?? 'handled';
     } catch (error) {
@@ -84,30 +84,18 @@ export class AsyncEventProcessor {
 
   /**
    * Takes over an event whose first attempt its caller ran: waits for it when it is still running, and when it
-   * failed, retries it with the same backoff, attempts and dead letter as `process`.
+   * failed, goes on from attempt 2 exactly as `process` would (p-retry sees the first failure as its own).
    */
   resume(subscriber: ProcessedSubscriber, event: EventEnvelope, first: FirstAttempt): Promise<ProcessOutcome> {
     return this.inTurn(subscriber.name, async () => {
-      let error: unknown;
-      if ('error' in first) error = first.error;
-      else {
-        try {
-          await first;
-          this.hooks.onHandled?.(subscriber.name, event);
-          return 'handled';
-        } catch (e) {
-          error = e;
-        }
-      }
-      if (this.policy.attempts <= 1) return this.deadLetter(subscriber, event, error, 1);
-      this.logFor(subscriber, event).warn({ attempt: 1, err: errorMessage(error) }, 'handler failed, will retry');
-      this.hooks.onRetry?.(subscriber.name, event, 1, error);
+      if ('error' in first) return this.processNow(subscriber, event, first);
       try {
-        await sleep(this.policy.minMs, undefined, { signal: this.abort.signal });
-      } catch {
-        return 'aborted';
+        await first;
+      } catch (error) {
+        return this.processNow(subscriber, event, { error });
       }
-      return this.processNow(subscriber, event, 2);
+      this.hooks.onHandled?.(subscriber.name, event);
+      return 'handled';
     });
   }
 
@@ -126,20 +114,20 @@ export class AsyncEventProcessor {
     return this.logger.child({ subscriber: subscriber.name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId });
   }
 
-  /** Attempts `firstAttempt`.. up to the policy's last, then the dead letter. */
-  private async processNow(subscriber: ProcessedSubscriber, event: EventEnvelope, firstAttempt = 1): Promise<ProcessOutcome> {
+  /** Attempts up to the policy's last, then the dead letter; `failedFirst` is a first attempt already made. */
+  private async processNow(subscriber: ProcessedSubscriber, event: EventEnvelope, failedFirst?: { error: unknown }): Promise<ProcessOutcome> {
     const log = this.logFor(subscriber, event);
-    const offset = firstAttempt - 1;
-    let attempts = offset;
+    let attempts = 0;
     try {
       await pRetry(
-        async (run) => {
+        async (attempt) => {
           if (this.abort.signal.aborted) throw new AbortError('processor stopped');
-          attempts = run + offset;
-          await subscriber.handle(event, attempts);
+          attempts = attempt;
+          if (attempt === 1 && failedFirst) throw failedFirst.error;
+          await subscriber.handle(event, attempt);
         },
         {
-          retries: this.policy.attempts - firstAttempt,
+          retries: this.policy.attempts - 1,
           factor: 2,
           minTimeout: this.policy.minMs,
           maxTimeout: this.policy.maxMs,
@@ -147,8 +135,8 @@ export class AsyncEventProcessor {
           signal: this.abort.signal,
           onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
             if (retriesLeft > 0) {
-              log.warn({ attempt: attemptNumber + offset, err: errorMessage(error) }, 'handler failed, will retry');
-              this.hooks.onRetry?.(subscriber.name, event, attemptNumber + offset, error);
+              log.warn({ attempt: attemptNumber, err: errorMessage(error) }, 'handler failed, will retry');
+              this.hooks.onRetry?.(subscriber.name, event, attemptNumber, error);
             }
           },
         },

@@ -64,6 +64,7 @@ export class MemoryTransport implements EventTransport {
     const host = this.host;
     if (!host) return;
     const taken = this.actors.filter((a) => a.waiting()).map((actor) => ({ actor, events: actor.take() }));
+    if (taken.length === 0) return;
     const batches = new Map<SubscriberActor, Batch>();
     let committed = true;
     try {

@@ -142,6 +142,9 @@ export class ModuleHost {
   private savepoint<T>(fn: () => T): T {
     const pending = this.pending;
     if (!pending) throw new Error('savepoint outside commit');
+    // Some errors end SQLite's whole transaction (RAISE(ROLLBACK), a full disk). Nothing may then go on as if it
+    // were inside it: a commit here would open a transaction of its own and commit outside the batch.
+    if (!this.parts.db.inTransaction) throw new Error('the transaction was rolled back by SQLite; this commit is refused');
     const events = pending.events.length;
     const outboxIds = pending.outboxIds.length;
     try {

@@ -8,7 +8,8 @@ import type { AsyncEventProcessor, FirstAttempt, ProcessedSubscriber } from './A
 import type { SubscriberLedger } from './SubscriberLedger.js';
 
 const CATCH_UP_BATCH = 500;
-/** Events per transaction: enough to share a commit, few enough that HTTP requests wait at most a few ms. */
+/** Events per transaction and actor (a turn holds every waiting actor's batch): enough to share a commit, few
+ * enough that HTTP requests wait only milliseconds. */
 const BATCH = 100;
 
 /** First attempts made inside one transaction: `done` of them finished; `first` is the attempt at the next one. */
@@ -109,7 +110,8 @@ export class SubscriberActor {
 
   private async finishBatch(batch: Batch, committed: boolean): Promise<void> {
     if (!committed) {
-      // The transaction failed (not a handler): nothing of it stands, so every event goes the slow way, once an
+      // The transaction failed (not a handler, or an error that ended SQLite's transaction; also a commit listener
+      // throwing after COMMIT, where the inbox then skips what did stand): every event goes the slow way, once an
       // attempt that went async has ended (it must not run twice at once).
       if (batch.first && !('error' in batch.first)) await batch.first.catch(() => {});
       batch.done = 0;
