@@ -2,13 +2,12 @@
 // once per message in queue order, a commit that throws is undone alone and its message retried, a reaction that
 // goes async holds back the messages after it, and every message ends acknowledged or dead-lettered.
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
 import { expect } from 'chai';
 import type { ModuleName } from '../../src/config.js';
 import { createBillCreatedEvent } from '../../src/events/catalog.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import type { ModuleDefinition } from '../../src/runtime/module.js';
-import { BROKER_URL, type BrokerEnv, brokerEnv, deleteBrokerObjects, requireBroker, startBrokerApp, waitUntil } from './support/broker.js';
+import { backlogQueue, type BrokerEnv, brokerEnv, deleteBrokerObjects, requireBroker, startBrokerApp, waitUntil } from './support/broker.js';
 
 const NAME = 'batchy';
 const COUNT = 120;
@@ -95,16 +94,8 @@ describe('a module queue handled in batches', function () {
       const seen = { projected: [] as string[], syncRuns: [] as string[], asyncDone: [] as string[] };
       const ids = events.map((e) => e.id);
 
-      // The first start declares the queue; the backlog goes in while no paybus consumes it.
-      const first = await startBrokerApp(env, [], [batchModule(events, seen, alwaysAsync)]);
-      await first.stop();
-      const queue = `${env.RABBITMQ_QUEUE_PREFIX}.${NAME}`;
-      const connection = await amqp.connect(BROKER_URL);
+      const { queue, channel: ch, close } = await backlogQueue(env, batchModule(events, seen, alwaysAsync), events);
       try {
-        const ch = await connection.createConfirmChannel();
-        for (const e of events) ch.sendToQueue(queue, Buffer.from(JSON.stringify(e)), { messageId: e.id, type: e.type, persistent: true });
-        await ch.waitForConfirms();
-
         const { app, settle, stop } = await startBrokerApp(env, [], [batchModule(events, seen, alwaysAsync)]);
         try {
           await waitUntil(() => seen.asyncDone.length === COUNT, 20_000, 'every message');
@@ -134,7 +125,7 @@ describe('a module queue handled in batches', function () {
         expect((await ch.checkQueue(queue)).messageCount).to.equal(0);
         expect((await ch.checkQueue(`${queue}.dlq`)).messageCount).to.equal(0);
       } finally {
-        await connection.close();
+        await close();
       }
     });
   }

@@ -2,14 +2,13 @@
 // not commit anything on the side, the message that causes it ends as a dead letter after its attempts, and every
 // other message is handled once, in broker mode (module queue) and in memory mode (shared turn).
 import { randomUUID } from 'node:crypto';
-import amqp from 'amqplib';
 import { expect } from 'chai';
 import type { ModuleName } from '../../src/config.js';
 import { createBillCreatedEvent, createUserCreatedEvent } from '../../src/events/catalog.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import type { ModuleDefinition } from '../../src/runtime/module.js';
 import { startAppIn, tempDir, testConfig } from '../support/testApp.js';
-import { BROKER_URL, type BrokerEnv, brokerEnv, deleteBrokerObjects, requireBroker, startBrokerApp, waitUntil } from './support/broker.js';
+import { backlogQueue, type BrokerEnv, brokerEnv, deleteBrokerObjects, requireBroker, startBrokerApp, waitUntil } from './support/broker.js';
 
 const NAME = 'rollbacky';
 const COUNT = 40;
@@ -82,15 +81,9 @@ describe('a batch whose transaction SQLite rolls back', function () {
       const events = bills();
       const runs = new Map<string, number>();
       const module = rollbackModule(() => events[POISON]!.aggregateId, runs);
-      const first = await startBrokerApp(env, [], [module]);
-      await first.stop();
-      runs.clear();
-      const queue = `${env.RABBITMQ_QUEUE_PREFIX}.${NAME}`;
-      const connection = await amqp.connect(BROKER_URL);
+      const { queue, channel: ch, close } = await backlogQueue(env, module, events);
+      runs.clear(); // the first start, which declared the queue, handled nothing
       try {
-        const ch = await connection.createConfirmChannel();
-        for (const e of events) ch.sendToQueue(queue, Buffer.from(JSON.stringify(e)), { messageId: e.id, type: e.type, persistent: true });
-        await ch.waitForConfirms();
         const { app, settle, stop } = await startBrokerApp(env, [], [module]);
         try {
           await waitUntil(() => app.processor.deadLetters.find({}).length === 1 && (app.db.prepare(`SELECT COUNT(*) FROM ${NAME}_rows`).pluck().get() as number) === COUNT - 1, 20_000, 'the batch');
@@ -101,7 +94,7 @@ describe('a batch whose transaction SQLite rolls back', function () {
         }
         expect((await ch.checkQueue(queue)).messageCount).to.equal(0);
       } finally {
-        await connection.close();
+        await close();
       }
     });
   });

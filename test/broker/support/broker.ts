@@ -2,8 +2,9 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { MODULE_NAMES, type ModuleName } from '../../../src/config.js';
+import type { EventEnvelope } from '../../../src/events/envelope.js';
 import type { ModuleDefinition } from '../../../src/runtime/module.js';
 import { startAppIn, tempDir, testConfig, type TestApp } from '../../support/testApp.js';
 
@@ -135,4 +136,19 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
 export async function startBrokerApp(env: BrokerEnv, modules: readonly ModuleName[], extraModules: ModuleDefinition[] = []): Promise<TestApp> {
   const dir = tempDir();
   return startAppIn(dir, { ...testConfig(env, dir), modules: [...modules] }, { extraModules });
+}
+
+/**
+ * A module queue with a backlog: a first start of `module` declares its queue and stops, then `events` go straight
+ * to the queue, confirmed, so the next start finds them all waiting. `channel` inspects the queue afterwards.
+ */
+export async function backlogQueue(env: BrokerEnv, module: ModuleDefinition, events: readonly EventEnvelope[]): Promise<{ queue: string; channel: ConfirmChannel; close(): Promise<void> }> {
+  const first = await startBrokerApp(env, [], [module]);
+  await first.stop();
+  const queue = `${env.RABBITMQ_QUEUE_PREFIX}.${module.name}`;
+  const connection = await amqp.connect(BROKER_URL);
+  const channel = await connection.createConfirmChannel();
+  for (const e of events) channel.sendToQueue(queue, Buffer.from(JSON.stringify(e)), { messageId: e.id, type: e.type, persistent: true });
+  await channel.waitForConfirms();
+  return { queue, channel, close: () => connection.close() };
 }
