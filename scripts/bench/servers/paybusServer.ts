@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { createApp } from '../../../src/createApp.js';
 import { createBillCreatedEvent, createUserCreatedEvent } from '../../../src/events/catalog.js';
-import { MODULE_NAMES } from '../../../src/config.js';
+import { MODULE_NAMES, type ModuleName } from '../../../src/config.js';
 import { benchConfig, silentLog } from '../benchApp.js';
 import { serveParent } from './child.js';
 
@@ -11,7 +11,11 @@ const [dir, billsFile] = process.argv.slice(2) as [string, string];
 const { userId, billIds, amount, currency } = JSON.parse(fs.readFileSync(billsFile, 'utf8')) as { userId: string; billIds: string[]; amount: number; currency: string };
 
 // The simulated card network's own latency is not paybus's cost: 0 ms, so the run measures paybus alone.
-const app = createApp(benchConfig(dir, 'http-paybus', { PAYMENT_GATEWAY_LATENCY_MS: '0' }, [...MODULE_NAMES]), { log: silentLog });
+// BENCH_MODULES=users,billing,payments runs fewer modules, to see what the reactions of the others cost.
+const modules = process.env.BENCH_MODULES ? (process.env.BENCH_MODULES.split(',') as ModuleName[]) : [...MODULE_NAMES];
+const unknown = modules.filter((m) => !MODULE_NAMES.includes(m));
+if (unknown.length > 0) throw new Error(`BENCH_MODULES names no module ${unknown.join(', ')} (modules: ${MODULE_NAMES.join(', ')})`);
+const app = createApp(benchConfig(dir, 'http-paybus', { PAYMENT_GATEWAY_LATENCY_MS: '0' }, modules), { log: silentLog });
 prepareHistory();
 await app.start();
 const server = await app.listen();
