@@ -3,20 +3,24 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConflictError, ServiceUnavailableError, ValidationError } from '../../src/errors.js';
 import type { EventContext } from '../../src/events/envelope.js';
-import type { Commit } from '../../src/runtime/module.js';
+import type { Commit, GroupedCommit } from '../../src/runtime/module.js';
 import { decideOutcome, decideReservation } from './decide.js';
 import type { ChargeResult, PaymentGateway } from './PaymentGateway.js';
 import type { Attempt, Payment, PaymentsRepository } from './PaymentsRepository.js';
 import type { PayBody } from './schema.js';
 
-export function createPaymentCommands(repo: PaymentsRepository, commit: Commit, gateway: PaymentGateway, log: Logger) {
+/**
+ * The reservation and the record use grouped commits: concurrent payments share their transactions (one commit a
+ * turn for all of them), each still its own savepoint, durable before its answer.
+ */
+export function createPaymentCommands(repo: PaymentsRepository, { commit, commitGrouped }: { commit: Commit; commitGrouped: GroupedCommit }, gateway: PaymentGateway, log: Logger) {
   /** Attempts this process is charging right now: never "resumed", they are live. */
   const inFlight = new Set<string>();
 
   /** Commit 1: the bill is checked and the attempt reserved before any money moves. */
-  function reserve(input: PayBody, ctx: EventContext): Attempt {
+  async function reserve(input: PayBody, ctx: EventContext): Promise<Attempt> {
     try {
-      return commit(() => {
+      return await commitGrouped(() => {
         const attempt = decideReservation(repo.getBill(input.billId), repo.liveAttempt(input.billId), { paymentId: randomUUID(), ...input }, ctx, new Date().toISOString());
         repo.insertAttempt(attempt);
         return attempt;
@@ -29,8 +33,8 @@ export function createPaymentCommands(repo: PaymentsRepository, commit: Commit, 
   }
 
   /** Commit 2: the gateway's answer, the attempt's end and the payment event, together. */
-  function record(attempt: Attempt, result: ChargeResult, ctx: EventContext): Payment {
-    return commit((uow) => {
+  function record(attempt: Attempt, result: ChargeResult, ctx: EventContext): Promise<Payment> {
+    return commitGrouped((uow) => {
       const existing = repo.getPayment(attempt.id);
       if (existing) return existing;
       repo.finishAttempt(attempt.id, result.status, new Date().toISOString());
@@ -58,10 +62,10 @@ export function createPaymentCommands(repo: PaymentsRepository, commit: Commit, 
 
   return {
     async pay(input: PayBody, ctx: EventContext): Promise<Payment> {
-      const attempt = reserve(input, ctx);
+      const attempt = await reserve(input, ctx);
       inFlight.add(attempt.id);
       try {
-        return record(attempt, await charge(attempt), ctx);
+        return await record(attempt, await charge(attempt), ctx);
       } finally {
         inFlight.delete(attempt.id);
       }
@@ -76,7 +80,7 @@ export function createPaymentCommands(repo: PaymentsRepository, commit: Commit, 
       for (const attempt of attempts) {
         const ctx: EventContext = { correlationId: attempt.correlationId ?? undefined, causationId: null };
         const result = await charge(attempt).catch((error: unknown) => (log.error({ err: error, paymentId: attempt.id }, 'could not resume payment'), undefined));
-        if (result) record(attempt, result, ctx);
+        if (result) await record(attempt, result, ctx);
       }
       return attempts.length;
     },

@@ -14,10 +14,10 @@ export { SIMULATOR_TOKENS } from './SimulatedGateway.js';
 export const paymentsModule: ModuleDefinition = {
   name: 'payments',
   migrations: paymentsMigrations,
-  create({ db, commit, config, log }) {
+  create({ db, commit, commitGrouped, config, log }) {
     const repo = new PaymentsRepository(db);
     const gateway: PaymentGateway = new SimulatedGateway(db, config.paymentGatewayLatencyMs);
-    const commands = createPaymentCommands(repo, commit, gateway, log);
+    const commands = createPaymentCommands(repo, { commit, commitGrouped }, gateway, log);
     // Deferred a turn so the host finishes loading first; events it commits before the transport starts wait
     // in the outbox, which the transport publishes when it starts.
     const resuming = new Promise<void>((resolve) => setImmediate(resolve)).then(() => commands.resumeInFlight()).catch((error: unknown) => log.error({ err: error }, 'resuming payments failed'));

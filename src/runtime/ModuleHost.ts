@@ -12,6 +12,12 @@ import type { AsyncEventProcessor, ProcessedSubscriber } from './AsyncEventProce
 import type { ModuleDefinition, PaybusModule, Projection, Reaction, ReactionContext, UnitOfWork } from './module.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 
+interface GroupJob {
+  fn: (uow: UnitOfWork) => unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /** Raised when a projection throws inside a command: the whole command rolls back. */
 export class ProjectionError extends Error {
   override name = 'ProjectionError';
@@ -51,6 +57,7 @@ export class ModuleHost {
   readonly subscribers = new Map<string, ProcessedSubscriber>();
   private transport: EventTransport | undefined;
   private pending: { events: StoredEvent[]; outboxIds: number[] } | undefined;
+  private grouped: GroupJob[] | undefined;
   private readonly uow: UnitOfWork;
   private readonly runTransaction: <T>(fn: () => T) => T;
   readonly commitListeners: ((events: readonly StoredEvent[]) => void)[] = [];
@@ -63,13 +70,14 @@ export class ModuleHost {
     const tx = db.transaction((fn: () => unknown) => fn());
     this.runTransaction = <T>(fn: () => T) => (db.inTransaction ? tx(fn) : tx.immediate(fn)) as T;
     this.commit = this.commit.bind(this);
+    this.commitGrouped = this.commitGrouped.bind(this);
   }
 
   /** Builds and registers modules, in the order given. */
   load(definitions: readonly ModuleDefinition[]): void {
     for (const def of definitions) {
       runMigrations(this.parts.db, def.name, def.migrations);
-      const parts = def.create({ config: this.parts.config, db: this.parts.db, store: this.parts.store, commit: this.commit, log: this.parts.log.child({ module: def.name }) });
+      const parts = def.create({ config: this.parts.config, db: this.parts.db, store: this.parts.store, commit: this.commit, commitGrouped: this.commitGrouped, log: this.parts.log.child({ module: def.name }) });
       const mod: PaybusModule = { name: def.name, ...parts };
       this.modules.push(mod);
       for (const p of mod.projections ?? []) this.projections.push(p);
@@ -117,6 +125,53 @@ export class ModuleHost {
       for (const listener of this.commitListeners) listener(pending.events);
     }
     return result;
+  }
+
+  /**
+   * Like `commit`, but shares one transaction with every other grouped commit asked for in the same turn of the
+   * event loop (a group commit): each runs in its own savepoint, so one that throws is undone alone, and all become
+   * durable together; each promise settles after that. For request paths that many clients run at once.
+   */
+  commitGrouped<T>(fn: (uow: UnitOfWork) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const job = { fn, resolve: resolve as (value: unknown) => void, reject };
+      if (this.grouped) return void this.grouped.push(job);
+      this.grouped = [job];
+      setImmediate(() => this.commitGroup());
+    });
+  }
+
+  private commitGroup(): void {
+    const jobs = this.grouped ?? [];
+    this.grouped = undefined;
+    const outcomes: ({ value: unknown } | { error: unknown })[] = [];
+    try {
+      this.commit(() => {
+        for (const job of jobs) {
+          try {
+            outcomes.push({ value: this.commit(job.fn) }); // nested: its own savepoint
+          } catch (error) {
+            outcomes.push({ error });
+            if (!this.parts.db.inTransaction) throw error; // SQLite ended the whole transaction
+          }
+        }
+      });
+    } catch {
+      // The group's transaction failed as a whole: nothing of it stands, so each commit runs again on its own.
+      for (const job of jobs) {
+        try {
+          job.resolve(this.commit(job.fn));
+        } catch (error) {
+          job.reject(error);
+        }
+      }
+      return;
+    }
+    jobs.forEach((job, i) => {
+      const outcome = outcomes[i]!;
+      if ('error' in outcome) job.reject(outcome.error);
+      else job.resolve(outcome.value);
+    });
   }
 
   async start(transport: EventTransport): Promise<void> {

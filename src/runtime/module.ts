@@ -15,6 +15,9 @@ export interface UnitOfWork {
 
 export type Commit = <T>(fn: (uow: UnitOfWork) => T) => T;
 
+/** A commit that shares its transaction with the others asked for in the same turn; settles once durable. */
+export type GroupedCommit = <T>(fn: (uow: UnitOfWork) => T) => Promise<T>;
+
 /**
  * Keeps facts in the module's own tables. Synchronous, no I/O, no events: the host runs it inside the
  * publisher's transaction when both share a process, and from the module's queue otherwise.
@@ -64,6 +67,8 @@ export interface ModuleDeps {
   /** Read access to the log (for replays); writes go through `commit`. */
   store: EventStore;
   commit: Commit;
+  /** For request paths many clients run at once: one transaction for all of a turn's (see ModuleHost.commitGrouped). */
+  commitGrouped: GroupedCommit;
   log: Logger;
 }
 
