@@ -19,13 +19,17 @@ export function createPaymentCommands(repo: PaymentsRepository, { commit, commit
 
   /** Commit 1: the bill is checked and the attempt reserved before any money moves. */
   async function reserve(input: PayBody, ctx: EventContext): Promise<Attempt> {
+    const paymentId = randomUUID();
     try {
       return await commitGrouped(() => {
-        const attempt = decideReservation(repo.getBill(input.billId), repo.liveAttempt(input.billId), { paymentId: randomUUID(), ...input }, ctx, new Date().toISOString());
+        const attempt = decideReservation(repo.getBill(input.billId), repo.liveAttempt(input.billId), { paymentId, ...input }, ctx, new Date().toISOString());
         repo.insertAttempt(attempt);
+        // Live from the moment it is committed: resumeInFlight must never take it for one a crash left behind.
+        inFlight.add(paymentId);
         return attempt;
       });
     } catch (error) {
+      inFlight.delete(paymentId);
       // Only reachable if two writers share the database file: the unique index refused the second reservation.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConflictError(`bill ${input.billId} has a payment in progress`);
       throw error;
@@ -63,7 +67,6 @@ export function createPaymentCommands(repo: PaymentsRepository, { commit, commit
   return {
     async pay(input: PayBody, ctx: EventContext): Promise<Payment> {
       const attempt = await reserve(input, ctx);
-      inFlight.add(attempt.id);
       try {
         return await record(attempt, await charge(attempt), ctx);
       } finally {

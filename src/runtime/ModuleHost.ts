@@ -10,13 +10,8 @@ import type { EventStore } from '../store/EventStore.js';
 import type { Outbox } from '../store/Outbox.js';
 import type { AsyncEventProcessor, ProcessedSubscriber } from './AsyncEventProcessor.js';
 import type { ModuleDefinition, PaybusModule, Projection, Reaction, ReactionContext, UnitOfWork } from './module.js';
+import { GroupCommit } from './GroupCommit.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
-
-interface GroupJob {
-  fn: (uow: UnitOfWork) => unknown;
-  resolve(value: unknown): void;
-  reject(error: unknown): void;
-}
 
 /** Raised when a projection throws inside a command: the whole command rolls back. */
 export class ProjectionError extends Error {
@@ -57,7 +52,7 @@ export class ModuleHost {
   readonly subscribers = new Map<string, ProcessedSubscriber>();
   private transport: EventTransport | undefined;
   private pending: { events: StoredEvent[]; outboxIds: number[] } | undefined;
-  private grouped: GroupJob[] | undefined;
+  private readonly groups: GroupCommit;
   private readonly uow: UnitOfWork;
   private readonly runTransaction: <T>(fn: () => T) => T;
   readonly commitListeners: ((events: readonly StoredEvent[]) => void)[] = [];
@@ -71,6 +66,12 @@ export class ModuleHost {
     this.runTransaction = <T>(fn: () => T) => (db.inTransaction ? tx(fn) : tx.immediate(fn)) as T;
     this.commit = this.commit.bind(this);
     this.commitGrouped = this.commitGrouped.bind(this);
+    this.groups = new GroupCommit({
+      transact: (fn) => this.transact(fn),
+      commit: (fn) => this.commit(fn),
+      inTransaction: () => db.inTransaction,
+      log: parts.log,
+    });
   }
 
   /** Builds and registers modules, in the order given. */
@@ -113,18 +114,27 @@ export class ModuleHost {
     // Already inside a commit: join it, in a savepoint, so a failure inside undoes this part alone (a batch of
     // messages keeps what the handlers before the failing one committed).
     if (this.pending) return this.savepoint(run);
-    const pending = (this.pending = { events: [] as StoredEvent[], outboxIds: [] as number[] });
     let result: T;
+    const { publish } = this.transact(() => (result = run()));
+    publish();
+    return result!;
+  }
+
+  /** One new transaction around `fn`; `publish` hands what it appended to the transport and listeners. */
+  private transact(fn: () => void): { publish(): void } {
+    const pending = (this.pending = { events: [] as StoredEvent[], outboxIds: [] as number[] });
     try {
-      result = this.runTransaction(run);
+      this.runTransaction(fn);
     } finally {
       this.pending = undefined;
     }
-    if (pending.events.length > 0) {
-      this.transport?.afterCommit(pending.events, pending.outboxIds);
-      for (const listener of this.commitListeners) listener(pending.events);
-    }
-    return result;
+    return {
+      publish: () => {
+        if (pending.events.length === 0) return;
+        this.transport?.afterCommit(pending.events, pending.outboxIds);
+        for (const listener of this.commitListeners) listener(pending.events);
+      },
+    };
   }
 
   /**
@@ -133,45 +143,9 @@ export class ModuleHost {
    * durable together; each promise settles after that. For request paths that many clients run at once.
    */
   commitGrouped<T>(fn: (uow: UnitOfWork) => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const job = { fn, resolve: resolve as (value: unknown) => void, reject };
-      if (this.grouped) return void this.grouped.push(job);
-      this.grouped = [job];
-      setImmediate(() => this.commitGroup());
-    });
-  }
-
-  private commitGroup(): void {
-    const jobs = this.grouped ?? [];
-    this.grouped = undefined;
-    const outcomes: ({ value: unknown } | { error: unknown })[] = [];
-    try {
-      this.commit(() => {
-        for (const job of jobs) {
-          try {
-            outcomes.push({ value: this.commit(job.fn) }); // nested: its own savepoint
-          } catch (error) {
-            outcomes.push({ error });
-            if (!this.parts.db.inTransaction) throw error; // SQLite ended the whole transaction
-          }
-        }
-      });
-    } catch {
-      // The group's transaction failed as a whole: nothing of it stands, so each commit runs again on its own.
-      for (const job of jobs) {
-        try {
-          job.resolve(this.commit(job.fn));
-        } catch (error) {
-          job.reject(error);
-        }
-      }
-      return;
-    }
-    jobs.forEach((job, i) => {
-      const outcome = outcomes[i]!;
-      if ('error' in outcome) job.reject(outcome.error);
-      else job.resolve(outcome.value);
-    });
+    // Inside a commit it could not be part of it: it would commit later, whether or not the caller's commit does.
+    if (this.pending) return Promise.reject(new Error('commitGrouped inside a commit: use commit, which joins it'));
+    return this.groups.add(() => fn(this.uow));
   }
 
   async start(transport: EventTransport): Promise<void> {
@@ -188,6 +162,7 @@ export class ModuleHost {
   }
 
   async stop(): Promise<void> {
+    this.groups.flush(); // before the database closes
     this.parts.processor.stop();
     await this.transport?.stop();
     for (const mod of this.modules) await mod.stop?.();

@@ -55,4 +55,39 @@ describe('grouped commits', () => {
     expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
     expect(t.app.db.prepare('SELECT n FROM group_rows ORDER BY n').pluck().all()).to.deep.equal([1, 3]);
   });
+
+  it('runs each job once even when handing on the events fails after COMMIT', async () => {
+    t.app.host.commitListeners.push(() => {
+      throw new Error('a listener that fails');
+    });
+    let runs = 0;
+    const results = await Promise.all(
+      [userEvent(), userEvent()].map((e) =>
+        t.app.host.commitGrouped((uow) => {
+          runs++;
+          return uow.append([e], { expectedVersion: 0 }).length;
+        }),
+      ),
+    );
+    expect(results).to.deep.equal([1, 1]);
+    expect(runs).to.equal(2);
+  });
+
+  it('refuses a grouped commit inside a commit, where it could not be part of the caller’s transaction', async () => {
+    let refused: Promise<unknown> | undefined;
+    t.app.host.commit(() => void (refused = t.app.host.commitGrouped(() => 1)));
+    const outcome = await refused!.then(
+      () => 'resolved',
+      (error: Error) => error.message,
+    );
+    expect(outcome).to.match(/inside a commit/);
+  });
+
+  it('commits what is queued when the app stops, before the database closes', async () => {
+    const event = userEvent();
+    const queued = t.app.host.commitGrouped((uow) => uow.append([event], { expectedVersion: 0 }).length);
+    await t.app.host.stop();
+    expect(await queued).to.equal(1);
+    expect(t.app.store.getById(event.id)?.id).to.equal(event.id);
+  });
 });
