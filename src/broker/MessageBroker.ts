@@ -4,6 +4,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Consum
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import { redactUrl } from '../logger.js';
+import { type Backoff, retryForever } from './backoff.js';
 import { declareTopology, type Topology } from './topology.js';
 import type { OutgoingMessage } from './wire.js';
 
@@ -13,7 +14,7 @@ export interface BrokerSettings {
   pass?: string;
   /** Shown in the management UI and `rabbitmqctl list_connections`. */
   connectionName: string;
-  reconnect?: { minMs: number; maxMs: number };
+  reconnect?: Backoff;
 }
 
 /** One message from a module queue, with the channel it must be settled on. */
@@ -141,14 +142,8 @@ export class MessageBroker extends EventEmitter {
 
   private reconnect(): void {
     if (this.stopping || this.connecting) return;
-    const { minMs, maxMs } = this.settings.reconnect ?? { minMs: 200, maxMs: 3000 };
     this.connecting = pRetry(() => this.connectOnce().finally(this.attempted), {
-      retries: Infinity,
-      factor: 2,
-      minTimeout: minMs,
-      maxTimeout: maxMs,
-      randomize: true,
-      signal: this.abort.signal,
+      ...retryForever(this.settings.reconnect ?? { minMs: 200, maxMs: 3000 }, this.abort.signal),
       onFailedAttempt: ({ error, attemptNumber }) =>
         this.log.warn({ attempt: attemptNumber, url: redactUrl(this.settings.url), err: error.message }, 'RabbitMQ not usable (unreachable, or it refused the topology: see err); retrying'),
     })

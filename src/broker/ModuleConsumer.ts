@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { parseEvent } from '../events/catalog.js';
 import type { EventEnvelope } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
-import type { FirstAttempt, ProcessedSubscriber } from '../runtime/AsyncEventProcessor.js';
+import { attemptEnded, type FirstAttempt, type ProcessedSubscriber } from '../runtime/AsyncEventProcessor.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
 import type { Projection } from '../runtime/module.js';
 import type { Delivery } from './MessageBroker.js';
@@ -21,11 +21,10 @@ interface Work {
   event: EventEnvelope;
   next: number;
   first?: FirstAttempt;
-  /** An attempt that went async in a batch that then failed to commit: it ends before the message runs again. */
-  running?: Promise<void>;
+  /** Set when the batch failed to commit: an attempt that went async in it ends before the message runs again. */
+  previous?: Promise<void>;
   settled: boolean;
 }
-
 
 export class ModuleConsumer {
   /** Deliveries rejected to the dead-letter queue since start (paybus_broker_failed_deliveries_total). */
@@ -107,7 +106,7 @@ export class ModuleConsumer {
         // Not a handler failure (the processor owns those) but the runtime's own, e.g. the database closing.
         this.log.error({ queue: this.queue.name, err: error instanceof Error ? error.message : String(error) }, 'messages not handled; requeued');
         // An attempt that went async ends before its message can come back: it must not run twice at once.
-        for (const work of batch) await (work.running ?? (work.first && !('error' in work.first) ? work.first : undefined))?.catch(() => {});
+        for (const work of batch) await (work.previous ?? attemptEnded(work.first));
         for (const work of batch) if (!work.settled) work.delivery.requeue();
       }
     }
@@ -161,7 +160,7 @@ export class ModuleConsumer {
       // so every message of the batch goes the slow way, with retries and dead letters, none acknowledged yet.
       this.log.warn({ queue: this.queue.name, err: error instanceof Error ? error.message : String(error) }, 'batch not committed; handling its messages one at a time');
       for (const work of batch) {
-        if (work.first && !('error' in work.first)) work.running = work.first; // must end before the message runs again
+        work.previous = attemptEnded(work.first);
         work.first = undefined;
         work.next = 0;
       }
@@ -175,7 +174,7 @@ export class ModuleConsumer {
   /** The rest of one message's steps, one at a time through the processor (retries, dead letters). */
   private async finish(work: Work): Promise<void> {
     const { processor } = this.host.parts;
-    await work.running?.catch(() => {});
+    await work.previous;
     for (; work.next < this.steps.length; work.next++) {
       const { types, subscriber } = this.steps[work.next]!;
       if (!matchesAny(work.event.type, types)) continue;

@@ -1,5 +1,6 @@
 // Moves outbox rows to RabbitMQ in id (commit) order; a row is marked published only after the broker confirmed it.
 import pRetry from 'p-retry';
+import { type Backoff, retryForever } from './backoff.js';
 import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/Outbox.js';
 import type { OutgoingMessage } from './wire.js';
@@ -15,7 +16,7 @@ export interface RelayOptions {
   batchSize?: number;
   /** The slow poll that picks up rows no commit announced (left by a crash, written by another tool). */
   pollMs?: number;
-  backoff?: { minMs: number; maxMs: number };
+  backoff?: Backoff;
   /** Called for each row just before it is published (the transport counts what its own queues should get). */
   beforePublish?(row: OutboxRow): void;
 }
@@ -109,19 +110,13 @@ export class OutboxRelay {
       this.options.beforePublish?.(row);
       return wireMessage(row);
     });
-    const { minMs, maxMs } = this.options.backoff ?? { minMs: 100, maxMs: 5000 };
     await pRetry(
       async () => {
         await this.target.whenConnected(this.abort.signal);
         await this.target.publish(messages);
       },
       {
-        retries: Infinity,
-        factor: 2,
-        minTimeout: minMs,
-        maxTimeout: maxMs,
-        randomize: true,
-        signal: this.abort.signal,
+        ...retryForever(this.options.backoff ?? { minMs: 100, maxMs: 5000 }, this.abort.signal),
         onFailedAttempt: ({ error, attemptNumber }) => {
           this.outbox.recordFailure(first, last, error.message);
           this.log.warn({ attempt: attemptNumber, firstId: first, lastId: last, err: error.message }, 'outbox batch not confirmed; will retry');

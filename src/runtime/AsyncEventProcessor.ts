@@ -25,6 +25,11 @@ export type ProcessOutcome = 'handled' | 'dead-lettered' | 'aborted';
 /** A first attempt its caller ran itself: still running (its promise), or the error it threw. */
 export type FirstAttempt = Promise<void> | { error: unknown };
 
+/** Resolves once a first attempt that went async has ended, however it ended; at once for any other. */
+export async function attemptEnded(first: FirstAttempt | undefined): Promise<void> {
+  if (first && !('error' in first)) await first.catch(() => {});
+}
+
 export interface ProcessorHooks {
   onRetry?(subscriber: string, event: EventEnvelope, attempt: number, error: unknown): void;
   onHandled?(subscriber: string, event: EventEnvelope): void;

@@ -4,7 +4,7 @@
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
 import type { EventStore } from '../store/EventStore.js';
-import type { AsyncEventProcessor, FirstAttempt, ProcessedSubscriber } from './AsyncEventProcessor.js';
+import { type AsyncEventProcessor, attemptEnded, type FirstAttempt, type ProcessedSubscriber } from './AsyncEventProcessor.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 
 const CATCH_UP_BATCH = 500;
@@ -113,7 +113,7 @@ export class SubscriberActor {
       // The transaction failed (not a handler, or an error that ended SQLite's transaction; also a commit listener
       // throwing after COMMIT, where the inbox then skips what did stand): every event goes the slow way, once an
       // attempt that went async has ended (it must not run twice at once).
-      if (batch.first && !('error' in batch.first)) await batch.first.catch(() => {});
+      await attemptEnded(batch.first);
       batch.done = 0;
       batch.first = undefined;
     }
