@@ -1,6 +1,6 @@
 // What the operator commands (rebuild, admin) share: config or one clear line, and a transport that delivers nothing.
 import { type Config, ConfigError, loadConfig } from './config.js';
-import type { EventTransport } from './runtime/ModuleHost.js';
+import type { EventTransport } from './runtime/EventTransport.js';
 
 /**
  * No bus, no broker: a command must not start every subscriber's catch-up (it would send mail from an operator's

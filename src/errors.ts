@@ -40,9 +40,11 @@ export class ConcurrencyError extends ConflictError {
   constructor(
     readonly aggregateId: string,
     readonly expectedVersion: number,
-    readonly actualVersion: number,
+    /** Unknown when the engine refused the append (a unique index) and the transaction can read no more. */
+    readonly actualVersion?: number,
   ) {
-    super(`stream ${aggregateId} is at version ${actualVersion}, expected ${expectedVersion}; reload and try again`);
+    const now = actualVersion === undefined ? 'no longer' : `at version ${actualVersion},`;
+    super(`stream ${aggregateId} is ${now} expected ${expectedVersion}; reload and try again`);
   }
 }
 

@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = createApp(config);
+  const app = await createApp(config);
   // Handlers go in before anything is announced: a SIGTERM right after "listening" must still stop cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const server = await app.listen();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  app.log.info({ port, transport: config.eventTransport, modules: config.modules, database: config.databasePath }, `paybus listening on http://localhost:${port}`);
+  app.log.info({ port, transport: config.eventTransport, modules: config.modules, storage: app.storage.description }, `paybus listening on http://localhost:${port}`);
 }
 
 main().catch((error) => {
