@@ -1,7 +1,7 @@
 // Multipart parsing with multer (bytes in memory, bounded by MAX_UPLOAD_BYTES); every parser failure becomes a 4xx.
 import type { RequestHandler } from 'express';
 import multer, { MulterError } from 'multer';
-import { AppError, PayloadTooLargeError, ValidationError } from '../../src/errors.js';
+import { AppError, PayloadTooLargeError, ValidationError } from '../../src/moduleKit.js';
 
 export const FILE_FIELD = 'file';
 
