@@ -4,8 +4,8 @@
 // one event at a time through the processor, with its retries and dead letters.
 import type { Logger } from 'pino';
 import type { AsyncEventProcessor, FailedAttempt } from './AsyncEventProcessor.js';
-import { errorMessage } from './DeadLetters.js';
-import type { Commit, DeliveredEvent } from './module.js';
+import { errorMessage } from '../errors.js';
+import type { Commit, DeliveredEvent, UnitOfWork } from './module.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
 /** One event and the subscribers that must handle it, in the order they run (projections before reactions). */
@@ -43,6 +43,17 @@ interface InHand {
 
 const oneKey = () => '';
 
+/** A first attempt that threw inside a batch: it undoes the batch, which runs again without it. */
+class FailedStep extends Error {
+  constructor(
+    readonly item: InHand,
+    readonly step: number,
+    readonly error: unknown,
+  ) {
+    super(`first attempt of step ${step} failed: ${errorMessage(error)}`);
+  }
+}
+
 export class BatchRunner {
   private readonly lanes = new Map<string, Work[]>();
   /** Keys with work in hand: their next work waits. */
@@ -50,6 +61,8 @@ export class BatchRunner {
   private queued = 0;
   private inHand = 0;
   private scheduled = false;
+  /** A batch waits for its transaction and has not taken its works yet. */
+  private waiting = false;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
   private waiters: { below: number; resolve(): void }[] = [];
@@ -77,8 +90,8 @@ export class BatchRunner {
     if (lane) lane.push(work);
     else this.lanes.set(key, [work]);
     this.queued++;
-    // A later turn, never the caller's: a handler must not run inside the publisher's call stack, and the works
-    // pushed in one turn form one batch.
+    // Never in the caller's stack (a handler must not run inside the publisher's, before the rest of its commit's
+    // events are handed on): the works pushed by one call stack form one batch.
     this.schedule();
   }
 
@@ -105,15 +118,33 @@ export class BatchRunner {
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.scheduled = false;
       this.pump();
     });
   }
 
-  /** Takes the next works of every key not in hand, up to a batch, and runs them. */
+  /**
+   * Starts the next batch, unless one is waiting for its transaction: that one takes what is queued when the
+   * transaction begins (a turn later, when grouped), so the works that arrive meanwhile still join it.
+   */
   private pump(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.waiting || !this.ready()) return;
+    this.waiting = true;
+    const run = this.runBatch();
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
+  }
+
+  /** Some key not in hand has work queued. */
+  private ready(): boolean {
+    for (const key of this.lanes.keys()) if (!this.active.has(key)) return true;
+    return false;
+  }
+
+  /** The next works of every key not in hand, up to a batch; they are in hand from now on. */
+  private take(): InHand[] {
+    this.waiting = false;
     const taken: InHand[] = [];
     for (const [key, lane] of this.lanes) {
       if (taken.length >= this.batchSize) break;
@@ -130,74 +161,102 @@ export class BatchRunner {
       }
       if (lane.length === 0) this.lanes.delete(key);
     }
-    if (taken.length === 0) return;
-    const run = this.runBatch(taken);
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    // Keys left over (past the batch's size) start a batch of their own.
+    this.schedule();
+    return taken;
   }
 
-  private async runBatch(taken: InHand[]): Promise<void> {
-    await this.firstAttempts(taken);
+  private async runBatch(): Promise<void> {
+    let taken: InHand[] | undefined;
+    const takeOnce = () => (taken ??= this.take());
+    if (this.headsNeedTransaction()) await this.firstAttempts(takeOnce);
+    const items = takeOnce();
     const byKey = new Map<string, InHand[]>();
-    for (const item of taken) byKey.get(item.key)?.push(item) ?? byKey.set(item.key, [item]);
+    for (const item of items) byKey.get(item.key)?.push(item) ?? byKey.set(item.key, [item]);
     await Promise.all(
-      [...byKey].map(async ([key, items]) => {
-        for (const item of items) await this.finish(item);
+      [...byKey].map(async ([key, keyed]) => {
+        for (const item of keyed) await this.finish(item);
         this.active.delete(key);
         if (this.lanes.has(key)) this.schedule();
       }),
     );
   }
 
+  /** Whether a work at the head of a free key starts with a database-only step (worth a batch transaction). */
+  private headsNeedTransaction(): boolean {
+    for (const [key, lane] of this.lanes) if (!this.active.has(key) && lane[0]?.steps[0]?.applyIn) return true;
+    return false;
+  }
+
   /**
-   * First attempts of the database-only steps at the head of each work, in one transaction, each in its own
-   * savepoint. A step that fails is undone alone and holds back the rest of its key; the others commit.
+   * First attempts of the database-only steps at the head of each work, all in one transaction. Optimistic: no
+   * savepoint per attempt (two statements each, most of a small handler's cost). When one attempt throws, the
+   * whole transaction is undone and run again without it: its failure counts as its first attempt, and the later
+   * works of its key wait for it. Each run drops at least one attempt, so this ends.
    */
-  private async firstAttempts(taken: InHand[]): Promise<void> {
-    if (!taken.some((item) => item.work.steps[0]?.applyIn)) return;
-    const { processor } = this.deps;
-    let handled: [ProcessedSubscriber, DeliveredEvent][] = [];
-    try {
-      await this.deps.commit(
-        async (uow) => {
-          // The engine may run this again (SQLite retries a group's other members alone when one ends the whole
-          // transaction; PostgreSQL retries after a deadlock): every run starts from the same state.
-          handled = [];
-          const held = new Set<string>();
-          for (const item of taken) {
-            item.next = 0;
-            item.failed = undefined;
-          }
-          for (const item of taken) {
-            if (held.has(item.key)) continue;
-            const { event, steps } = item.work;
-            for (; item.next < steps.length; item.next++) {
-              const step = steps[item.next]!;
-              if (!step.applyIn || processor.busy(step.name)) break;
-              try {
-                await uow.savepoint((inner) => step.applyIn!(inner, event, 1));
-                handled.push([step, event]);
-              } catch (error) {
-                item.failed = { error };
-                break;
-              }
-            }
-            if (item.next < steps.length) held.add(item.key);
-          }
-        },
-        { grouped: true },
-      );
-    } catch (error) {
-      // Not a handler (each one's failure stays in its savepoint) but the transaction: nothing of it stands, so
-      // every work goes the slow way from its first step.
-      this.deps.log.warn({ runner: this.name, err: errorMessage(error) }, 'batch not committed; handling its events one at a time');
-      for (const item of taken) {
-        item.next = 0;
-        item.failed = undefined;
+  private async firstAttempts(take: () => InHand[]): Promise<void> {
+    let taken: InHand[] = [];
+    const failures = new Map<InHand, FailedStep>();
+    for (;;) {
+      let handled: [ProcessedSubscriber, DeliveredEvent][] = [];
+      try {
+        await this.deps.commit(
+          async (uow) => {
+            // The engine may run this again too (SQLite runs a group's other members alone when one ends the shared
+            // transaction; PostgreSQL retries a deadlock): every run starts from the same state.
+            taken = take();
+            handled = [];
+            await this.attemptAll(uow, taken, failures, handled);
+          },
+          { grouped: true },
+        );
+      } catch (error) {
+        if (error instanceof FailedStep) {
+          failures.set(error.item, error);
+          continue;
+        }
+        // Not a handler but the transaction (the database, a COMMIT refused): nothing of it stands, so every work
+        // goes the slow way from its first step.
+        this.deps.log.warn({ runner: this.name, err: errorMessage(error) }, 'batch not committed; handling its events one at a time');
+        for (const item of taken) {
+          item.next = 0;
+          item.failed = undefined;
+        }
+        return;
       }
+      for (const [step, event] of handled) this.deps.processor.handledOutside(step, event);
       return;
     }
-    for (const [step, event] of handled) processor.handledOutside(step, event);
+  }
+
+  private async attemptAll(uow: UnitOfWork, taken: InHand[], failures: Map<InHand, FailedStep>, handled: [ProcessedSubscriber, DeliveredEvent][]): Promise<void> {
+    const { processor } = this.deps;
+    const held = new Set<string>();
+    for (const item of taken) {
+      item.next = 0;
+      item.failed = undefined;
+    }
+    for (const item of taken) {
+      if (held.has(item.key)) continue;
+      const { event, steps } = item.work;
+      const failed = failures.get(item);
+      for (; item.next < steps.length; item.next++) {
+        const step = steps[item.next]!;
+        if (!step.applyIn || processor.busy(step.name)) break;
+        if (failed?.step === item.next) {
+          item.failed = { error: failed.error };
+          break;
+        }
+        try {
+          await step.applyIn(uow, event, 1);
+        } catch (error) {
+          throw new FailedStep(item, item.next, error);
+        }
+        handled.push([step, event]);
+      }
+      // The rest of this work runs outside, one at a time: what follows it on its key must wait for it.
+      if (item.next < steps.length) held.add(item.key);
+    }
   }
 
   /** The rest of one work's steps, one at a time through the processor. */

@@ -5,8 +5,9 @@ import type { Logger } from 'pino';
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
 import type { EventStore } from '../store/EventStore.js';
+import { logPages } from '../store/logPages.js';
 import type { BatchRunner } from './BatchRunner.js';
-import { errorMessage } from './DeadLetters.js';
+import { errorMessage } from '../errors.js';
 import type { Commit } from './module.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 import type { ProcessedSubscriber } from './subscribers.js';
@@ -28,6 +29,11 @@ export interface FeedOptions {
   highWater?: number;
   /** Wait after the log could not be read. */
   retryMs?: number;
+  /**
+   * How long the checkpoint may lag what is done. It is only where a restart resumes (the inbox skips what was
+   * handled since), so one write every so often does instead of one more commit per event.
+   */
+  checkpointEveryMs?: number;
 }
 
 export class SubscriptionFeed {
@@ -42,6 +48,7 @@ export class SubscriptionFeed {
   private again = false;
   private rewinding: Promise<void> | undefined;
   private saving: Promise<void> | undefined;
+  private saveTimer: NodeJS.Timeout | undefined;
   private started = false;
   private stopped = false;
   private readonly exactTypes: readonly string[] | undefined;
@@ -78,13 +85,14 @@ export class SubscriptionFeed {
   }
 
   isIdle(): boolean {
-    return !this.reading && !this.rewinding && !this.saving && this.runner.size === 0 && this.recorded === this.settled;
+    return !this.reading && !this.rewinding && !this.saving && !this.saveTimer && this.runner.size === 0 && this.recorded === this.settled;
   }
 
   /** Resolves once nothing is read, handled or recorded (it may start again at the next commit). */
   async idle(): Promise<void> {
     while (!this.isIdle() && !this.stopped) {
       await Promise.all([this.reading, this.rewinding, this.saving, this.runner.idle()]);
+      this.saveNow(); // whoever waits for idle wants the checkpoint where the work is
       await new Promise((resolve) => setImmediate(resolve));
     }
   }
@@ -93,6 +101,8 @@ export class SubscriptionFeed {
     this.stopped = true;
     await this.reading;
     await this.runner.stop();
+    await this.saving;
+    this.saveNow();
     await this.saving;
   }
 
@@ -131,11 +141,8 @@ export class SubscriptionFeed {
   }
 
   private async readToEnd(): Promise<void> {
-    for (;;) {
-      // Bounded: an overload costs lag, not memory.
-      if (this.runner.size >= this.highWater) await this.runner.below(this.highWater / 2);
-      if (this.stopped) return;
-      const page = await this.deps.store.readAll({ after: this.lastQueued, limit: this.pageSize, types: this.exactTypes });
+    const read = (after: number, limit: number) => this.deps.store.readAll({ after, limit, types: this.exactTypes });
+    for await (const page of logPages(read, this.lastQueued, this.pageSize)) {
       if (this.stopped) return;
       for (const event of page) {
         if (matchesAny(event.type, this.types)) this.queue(event);
@@ -145,7 +152,8 @@ export class SubscriptionFeed {
           this.finished(event.position);
         }
       }
-      if (page.length < this.pageSize) return;
+      // Bounded: an overload costs lag, not memory; the next page is read once the runner has room.
+      if (this.runner.size >= this.highWater) await this.runner.below(this.highWater / 2);
     }
   }
 
@@ -153,11 +161,19 @@ export class SubscriptionFeed {
     const settled = this.watermark.finish(position);
     if (settled.length === 0) return;
     this.settled = settled[settled.length - 1]!;
-    this.save();
+    this.scheduleSave();
   }
 
-  /** Records the checkpoint, one write at a time, the latest position winning. */
-  private save(): void {
+  private scheduleSave(): void {
+    if (this.stopped || this.saveTimer || this.saving || this.recorded === this.settled) return;
+    this.saveTimer = setTimeout(() => this.saveNow(), this.options.checkpointEveryMs ?? 200);
+    this.saveTimer.unref();
+  }
+
+  /** Records the checkpoint now (unless a write is under way: it schedules the next), the latest position winning. */
+  private saveNow(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
     if (this.saving || this.recorded === this.settled) return;
     const position = this.settled;
     const { commit, ledger } = this.deps;
@@ -165,13 +181,12 @@ export class SubscriptionFeed {
       () => {
         this.recorded = Math.max(this.recorded, position);
         this.saving = undefined;
-        if (!this.stopped) this.save();
+        this.scheduleSave();
       },
       async (error: unknown) => {
         this.deps.log.warn({ subscriber: this.subscriber.name, err: errorMessage(error) }, 'could not record the checkpoint; trying again');
-        await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
         this.saving = undefined;
-        if (!this.stopped) this.save();
+        if (!this.stopped) this.scheduleSave();
       },
     );
   }
@@ -184,7 +199,7 @@ export class SubscriptionFeed {
     if (this.stopped || this.rewinding) return;
     this.live = false;
     this.rewinding = this.runner.idle().then(async () => {
-      await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000));
+      await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 1000).unref());
       this.watermark.clear();
       this.lastQueued = this.settled;
       this.rewinding = undefined;

@@ -46,7 +46,9 @@ interface ReactionBase {
 
 /**
  * Changes state and may emit events, inside a transaction the runtime opens and commits with the record that the
- * event was handled: no I/O in it. Under load many events share one transaction, each in its own savepoint.
+ * event was handled: no I/O in it. Under load many events share one transaction; when one of them throws, the
+ * transaction is undone and runs again without it, so `apply` may run more than once for an event, but only one
+ * run commits. It must therefore do nothing but database work through `uow`.
  */
 export interface TransactionalReaction extends ReactionBase {
   apply(event: DeliveredEvent, uow: UnitOfWork, ctx: { readonly attempt: number; readonly log: Logger }): Promise<void>;

@@ -57,7 +57,13 @@ export function reactionSubscriber(reaction: Reaction, { commit, ledger, log }: 
   if (isTransactional(reaction)) {
     const applyIn = async (uow: UnitOfWork, event: DeliveredEvent, attempt: number) => {
       if (!(await ledger.claim(uow.tx, name, event.id))) return;
-      await reaction.apply(event, uow, { attempt, log: logFor(event) });
+      // The event's logger is made only when the reaction logs: most never do, and a pino child per event costs.
+      await reaction.apply(event, uow, {
+        attempt,
+        get log() {
+          return logFor(event);
+        },
+      });
     };
     return { name, applyIn, handle: (event, attempt) => commit((uow) => applyIn(uow, event, attempt), { grouped: true }) };
   }
@@ -69,7 +75,9 @@ export function reactionSubscriber(reaction: Reaction, { commit, ledger, log }: 
       const ctx: ReactionContext = {
         subscriber: name,
         attempt,
-        log: logFor(event),
+        get log() {
+          return logFor(event);
+        },
         commit: async (fn) => {
           const result = await commit(async (uow) => ((await ledger.claim(uow.tx, name, event.id)) ? fn(uow) : undefined));
           recorded = true;

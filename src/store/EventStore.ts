@@ -2,7 +2,7 @@
 import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import { ConcurrencyError } from '../errors.js';
 import { isUniqueViolation } from '../storage/errors.js';
-import type { Sql, Storage, Transaction } from '../storage/Storage.js';
+import { inJsonArray, perEngine, type Sql, type Storage, type Transaction } from '../storage/Storage.js';
 
 export interface AppendOptions {
   /** The version the stream must be at before this append (0 for a new stream). */
@@ -63,14 +63,19 @@ const SQL = {
     ON CONFLICT (id) DO NOTHING RETURNING position, id`,
   versionOf: 'SELECT COALESCE(MAX(version), 0) FROM events WHERE aggregate_id = ?',
   lockVersions: 'SELECT aggregate_id, version FROM paybus_lock_versions(?, ?::jsonb)',
-  versionsOf: `SELECT a.id AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.id), 0) AS version
-    FROM jsonb_array_elements_text(?::jsonb) AS a(id)`,
-  storedIds: both((list) => `SELECT id FROM events WHERE id ${list}`),
+  // Several streams' versions at once (on PostgreSQL without the lock only to show in a test what the lock is for).
+  versionsOf: {
+    sqlite: `SELECT a.value AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.value), 0) AS version
+      FROM json_each(?) AS a`,
+    postgres: `SELECT a.id AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.id), 0) AS version
+      FROM jsonb_array_elements_text(?::jsonb) AS a(id)`,
+  },
+  storedIds: perEngine((e) => `SELECT id FROM events WHERE id ${inJsonArray(e)}`),
   streamFrom: `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND version >= ? ORDER BY version`,
   allAfter: `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
-  typesAfter: both((list) => `SELECT ${COLUMNS} FROM events WHERE position > ? AND type ${list} ORDER BY position LIMIT ?`),
+  typesAfter: perEngine((e) => `SELECT ${COLUMNS} FROM events WHERE position > ? AND type ${inJsonArray(e)} ORDER BY position LIMIT ?`),
   streamAfter: `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? ORDER BY position LIMIT ?`,
-  streamTypesAfter: both((list) => `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? AND type ${list} ORDER BY position LIMIT ?`),
+  streamTypesAfter: perEngine((e) => `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? AND type ${inJsonArray(e)} ORDER BY position LIMIT ?`),
   head: 'SELECT COALESCE(MAX(position), 0) FROM events',
   count: 'SELECT COUNT(*) FROM events',
   byId: `SELECT ${COLUMNS} FROM events WHERE id = ?`,
@@ -154,7 +159,7 @@ export class EventStore {
     return (await sql.value<number>(SQL.head))!;
   }
 
-  /** Events stored: the head position only on SQLite, as a PostgreSQL sequence leaves gaps where appends rolled back. */
+  /** How many events are stored (the head position says so on SQLite only: on PostgreSQL a rolled-back append leaves a gap). */
   async count(sql: Sql = this.storage): Promise<number> {
     return (await sql.value<number>(SQL.count))!;
   }
@@ -177,9 +182,9 @@ export class EventStore {
       return new Map(rows.map((r) => [r.aggregate_id, r.version]));
     }
     if (locked) await tx.lock(APPEND_LOCK);
-    const versions = new Map<string, number>();
-    for (const id of aggregateIds) versions.set(id, (await tx.value<number>(SQL.versionOf, [id]))!);
-    return versions;
+    if (aggregateIds.length === 1) return new Map([[aggregateIds[0]!, (await tx.value<number>(SQL.versionOf, [aggregateIds[0]]))!]]);
+    const rows = await tx.all<{ aggregate_id: string; version: number }>(SQL.versionsOf, [JSON.stringify(aggregateIds)]);
+    return new Map(rows.map((r) => [r.aggregate_id, r.version]));
   }
 
   private async storedIds(sql: Sql, events: readonly EventEnvelope[]): Promise<Set<string>> {

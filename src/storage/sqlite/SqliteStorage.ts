@@ -5,6 +5,7 @@ import Database, { type Statement as Prepared } from 'better-sqlite3';
 import { Mutex } from '../Mutex.js';
 import type { Params, Statement, Storage, Transaction, TransactionOptions } from '../Storage.js';
 import { type QueryMode, type TransactionConnection, TransactionScope } from '../TransactionScope.js';
+import { execute, StatementCache } from './StatementCache.js';
 import { WalCheckpointer } from './WalCheckpointer.js';
 
 interface Job {
@@ -27,17 +28,13 @@ export class SqliteStorage implements Storage {
   readonly description: string;
   /** The connection, for what only SQLite has (the bench's raw baselines, the WAL checkpointer). */
   readonly db: Database.Database;
-  private readonly prepared = new Map<string, Prepared>();
-  private readonly plucked = new Map<string, Prepared>();
-  private readonly commands = new Map<string, Prepared>();
+  private readonly statements: StatementCache;
   /**
    * A second connection for reads outside a transaction while one is open: they see only what is committed, as on
    * PostgreSQL, and never wait for the writer (a read through the storage inside a transaction would otherwise wait
    * for that very transaction). None for ":memory:", where a second connection would be another database.
    */
-  private readonly reader: Database.Database | undefined;
-  private readonly readerPrepared = new Map<string, Prepared>();
-  private readonly readerPlucked = new Map<string, Prepared>();
+  private readonly reader: StatementCache | undefined;
   /** Held by the one open transaction; a write outside it waits for it. */
   private readonly writer = new Mutex();
   private readonly locks = new Map<string, Mutex>();
@@ -60,14 +57,16 @@ export class SqliteStorage implements Storage {
     this.db.pragma('foreign_keys = ON');
     this.description = `SQLite ${file === ':memory:' ? ':memory:' : path.resolve(file)}`;
     if (file !== ':memory:' && options.checkpointer !== false) this.checkpointer = new WalCheckpointer(file, this.db);
+    this.statements = new StatementCache(this.db);
     if (file !== ':memory:') {
-      this.reader = new Database(file);
-      this.reader.pragma('busy_timeout = 5000');
+      const reader = new Database(file);
+      reader.pragma('busy_timeout = 5000');
+      this.reader = new StatementCache(reader);
     }
     const db = this.db;
     this.connection = {
       engine: 'sqlite',
-      query: (mode, statement, params) => Promise.resolve(this.execute(mode, statement, params)),
+      query: (mode, statement, params) => Promise.resolve(execute(this.statements, mode, textOf(statement), params)),
       command: (sql) => {
         this.command(sql);
         return Promise.resolve();
@@ -116,7 +115,7 @@ export class SqliteStorage implements Storage {
     if (this.group) this.flushGroup(); // what was asked for before close still commits
     await this.writer.acquire();
     await this.checkpointer?.stop();
-    this.reader?.close();
+    this.reader?.db.close();
     this.db.close();
     this.writer.release();
   }
@@ -127,30 +126,17 @@ export class SqliteStorage implements Storage {
    */
   private outside(mode: QueryMode, statement: Statement, params: Params): Promise<unknown> {
     const free = this.writer.tryAcquire();
-    if (free || (this.reader && mode !== 'run' && this.prepare(textOf(statement)).readonly)) {
+    const text = textOf(statement);
+    if (free || (this.reader && mode !== 'run' && this.statements.get(text).readonly)) {
       try {
-        return Promise.resolve(free ? this.execute(mode, statement, params) : this.execute(mode, statement, params, this.reader));
+        return Promise.resolve(execute(free ? this.statements : this.reader!, mode, text, params));
       } catch (error) {
         return Promise.reject(error);
       } finally {
         if (free) this.writer.release();
       }
     }
-    return this.writer.run(async () => this.execute(mode, statement, params));
-  }
-
-  private execute(mode: QueryMode, statement: Statement, params: Params, on?: Database.Database): unknown {
-    const text = textOf(statement);
-    switch (mode) {
-      case 'all':
-        return this.prepare(text, on).all(...params);
-      case 'one':
-        return this.prepare(text, on).get(...params);
-      case 'value':
-        return this.pluck(text, on).get(...params);
-      case 'run':
-        return this.prepare(text, on).run(...params).changes;
-    }
+    return this.writer.run(async () => execute(this.statements, mode, text, params));
   }
 
   /**
@@ -158,31 +144,14 @@ export class SqliteStorage implements Storage {
    * (migrations) go through exec.
    */
   private command(sql: string): void {
-    let statement = this.commands.get(sql);
-    if (!statement) {
-      try {
-        statement = this.db.prepare(sql);
-      } catch {
-        this.db.exec(sql);
-        return;
-      }
-      this.commands.set(sql, statement);
+    let prepared: Prepared;
+    try {
+      prepared = this.statements.get(sql);
+    } catch {
+      this.db.exec(sql);
+      return;
     }
-    statement.run();
-  }
-
-  private prepare(text: string, on?: Database.Database): Prepared {
-    const cache = on ? this.readerPrepared : this.prepared;
-    let statement = cache.get(text);
-    if (!statement) cache.set(text, (statement = (on ?? this.db).prepare(text)));
-    return statement;
-  }
-
-  private pluck(text: string, on?: Database.Database): Prepared {
-    const cache = on ? this.readerPlucked : this.plucked;
-    let statement = cache.get(text);
-    if (!statement) cache.set(text, (statement = (on ?? this.db).prepare(text).pluck()));
-    return statement;
+    prepared.run();
   }
 
   private scope(): TransactionScope {
@@ -251,7 +220,6 @@ export class SqliteStorage implements Storage {
     } catch (error) {
       if (this.db.inTransaction) this.command('ROLLBACK');
       scope.rolledBack();
-      if (jobs.length === 1 && lostBy < 0) return jobs[0]!.reject(error);
       // Nothing of the group stands. The job that ended it fails; every other one (all of them when BEGIN or COMMIT
       // failed, say on a constraint checked at COMMIT) runs again on its own, so one job cannot sink the others.
       for (const [i, job] of jobs.entries()) {
@@ -268,3 +236,4 @@ export class SqliteStorage implements Storage {
     });
   }
 }
+
