@@ -4,6 +4,7 @@ import { MODULE_NAMES } from '../src/config.js';
 import { loadConfigOrSay, offlineTransport, runCommand } from '../src/cli.js';
 import { createApp } from '../src/createApp.js';
 import { rebuildReadModels } from '../src/runtime/rebuild.js';
+import { errorMessage } from '../src/errors.js';
 
 /** Below this many events the rebuild takes a moment and a bar would only flicker. */
 const BAR_FROM_EVENTS = 1000;
@@ -44,7 +45,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     bar?.stop();
-    process.stderr.write(`paybus rebuild: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`paybus rebuild: failed: ${errorMessage(error)}\n`);
     return 1;
   } finally {
     await app.stop();

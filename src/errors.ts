@@ -1,5 +1,10 @@
 // Typed errors shared by the runtime and the modules; src/http/problem.ts maps each to one HTTP status.
 
+/** What an error says, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export interface FieldError {
   field: string;
   message: string;

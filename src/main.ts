@@ -1,6 +1,7 @@
 // Entry point: `npm start`. Reads the environment, starts paybus, stops it cleanly on SIGTERM/SIGINT.
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './createApp.js';
+import { errorMessage } from './errors.js';
 
 async function main(): Promise<void> {
   let config;
@@ -38,6 +39,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
-  process.stderr.write(`paybus: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`paybus: failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

@@ -42,6 +42,7 @@ export {
 export {
   AppError,
   ConflictError,
+  errorMessage,
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,

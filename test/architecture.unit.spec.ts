@@ -62,6 +62,20 @@ export function moduleKitViolations(files: string[]): string[] {
   return violations;
 }
 
+/** The database drivers: only the storage engines in src/storage use them. */
+const DRIVERS = ['pg', 'better-sqlite3'];
+
+/** Imports of a database driver from a module's files: modules reach the database through the storage port. */
+export function driverViolations(files: string[]): string[] {
+  const violations: string[] = [];
+  for (const file of files) {
+    if (!moduleOf(file)) continue;
+    const names = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName);
+    for (const name of names.filter((n) => DRIVERS.includes(n))) violations.push(`${path.relative(ROOT, file)} imports ${name}; modules use the storage port (src/moduleKit.ts)`);
+  }
+  return violations;
+}
+
 describe('architecture', () => {
   it('keeps every module behind its index.ts and away from the others', () => {
     const files = ['src', 'modules', 'scripts', 'test'].flatMap((d) => tsFiles(path.join(ROOT, d)));
@@ -73,6 +87,18 @@ describe('architecture', () => {
     const files = tsFiles(MODULES);
     expect(files.length).to.be.greaterThan(20);
     expect(moduleKitViolations(files)).to.deep.equal([]);
+  });
+
+  it('lets no module import a database driver, and notices one that does', () => {
+    expect(driverViolations(tsFiles(MODULES))).to.deep.equal([]);
+    const dir = fs.mkdtempSync(path.join(MODULES, '.arch-probe-'));
+    const probe = path.join(dir, 'bad.ts');
+    fs.writeFileSync(probe, "import Database from 'better-sqlite3';\nimport type pg from 'pg';\n");
+    try {
+      expect(driverViolations([probe])).to.have.length(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('notices a module that imports src/ past the module kit, in every form an import takes', () => {

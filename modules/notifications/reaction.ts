@@ -1,5 +1,5 @@
 // Sends the notifications an event causes, each channel at most once per event, and records each with notification.sent.
-import { causedBy, type Commit, createNotificationSentEvent, type DomainEvent, type EffectfulReaction, type Sql } from '../../src/moduleKit.js';
+import { causedBy, type Commit, createNotificationSentEvent, type DomainEvent, type EffectfulReaction, errorMessage, type Sql } from '../../src/moduleKit.js';
 import type { MailSender } from './MailSender.js';
 import { notificationsRepository as notifications } from './notificationsRepository.js';
 import { type PlannedNotification, planNotifications } from './plan.js';
@@ -50,7 +50,7 @@ export function sendNotificationsReaction(deps: SendDeps): EffectfulReaction {
         try {
           await deliver(n);
         } catch (error) {
-          failures.push(`${n.channel} to ${n.recipient}: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${n.channel} to ${n.recipient}: ${errorMessage(error)}`);
           continue;
         }
         await record(event, n);

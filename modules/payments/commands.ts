@@ -89,9 +89,13 @@ export function createPaymentCommands({ db, commit }: { db: Sql; commit: Commit 
       for (const attempt of attempts) {
         if (signal?.aborted) break;
         const ctx: EventContext = { correlationId: attempt.correlationId ?? undefined, causationId: null };
-        const result = await charge(attempt).catch((error: unknown) => (log.error({ err: error, paymentId: attempt.id }, 'could not resume payment'), undefined));
-        if (result) await record(attempt, result, ctx);
-        resumed++;
+        try {
+          await record(attempt, await charge(attempt), ctx);
+          resumed++;
+        } catch (error) {
+          // One attempt that cannot be finished now does not keep the others waiting; it stays for the next run.
+          log.error({ err: error, paymentId: attempt.id }, 'could not resume payment');
+        }
       }
       return resumed;
     },

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { adminQuery, postgresAbsence as serverAbsence, urlWithSchema as withSchema } from '../lib/postgresServer.js';
 import { type BenchCase, type BenchOptions, type BenchResult, skippedResult } from './harness.js';
+import { errorMessage } from '../../src/errors.js';
 
 /** The server the bench uses: BENCH_DATABASE_URL, else the local one (trust auth). Never DATABASE_URL: that may be a deployment's. */
 export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -66,7 +67,7 @@ export function postgresCase(name: string, unit: string, target: string, run: (o
         // A server that went away mid-case makes the row say so; any other failure is a defect and stops the bench.
         const gone = await postgresAbsence();
         if (!gone) throw error;
-        const reason = `PostgreSQL failed during the case (${error instanceof Error ? error.message : String(error)}; now: ${gone})`;
+        const reason = `PostgreSQL failed during the case (${errorMessage(error)}; now: ${gone})`;
         process.stderr.write(`  ${name} skipped: ${reason}\n`);
         return skippedResult(name, unit, target, reason);
       }

@@ -12,6 +12,7 @@ import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js
 import { pgAppendBatch, pgAppendSingle } from './cases/pgAppend.js';
 import { type BenchCase, type BenchResult, table } from './harness.js';
 import { postgresVersion } from './postgres.js';
+import { errorMessage } from '../../src/errors.js';
 
 const cases: BenchCase[] = [
   busPublish,
@@ -80,6 +81,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`bench: ${errorMessage(error)}`);
   process.exit(1);
 });

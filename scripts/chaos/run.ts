@@ -6,6 +6,7 @@ import { postgresAbsence, type StorageKind } from './lib/database.js';
 import { closeIdleSockets } from './lib/http.js';
 import type { Scenario, ScenarioResult } from './lib/types.js';
 import { SCENARIOS } from './scenarios/index.js';
+import { errorMessage } from '../../src/errors.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' }, storage: { type: 'string', default: 'sqlite' } } });
 const quick = values.quick ?? false;
@@ -34,7 +35,7 @@ async function runOne(s: Scenario): Promise<ScenarioResult> {
     const r = await s.run({ quick, storage, log });
     return { name: s.name, ...r, seconds: Math.round((performance.now() - started) / 100) / 10 };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     log(`failed: ${message}`);
     return { name: s.name, runs: 0, eventsLogged: 0, eventsDelivered: 0, lost: 0, duplicateEffects: 0, notes: [`scenario failed: ${message.split('\n')[0]}`], ok: false, metrics: {}, seconds: Math.round((performance.now() - started) / 100) / 10 };
   }

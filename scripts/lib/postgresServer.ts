@@ -1,5 +1,6 @@
 // What the bench and the chaos suite need of a PostgreSQL server of their own: whether it answers, and schemas.
 import pg from 'pg';
+import { errorMessage } from '../../src/errors.js';
 
 /** The URL without its user and password, for messages. */
 export const redacted = (url: string) => url.replace(/\/\/[^@/]*@/, '//');
@@ -13,7 +14,7 @@ export async function postgresAbsence(url: string): Promise<string | undefined> 
     await client.query('SELECT 1');
     return undefined;
   } catch (error) {
-    return `PostgreSQL does not answer at ${redacted(url)} (${error instanceof Error ? error.message : String(error)})`;
+    return `PostgreSQL does not answer at ${redacted(url)} (${errorMessage(error)})`;
   } finally {
     await client.end().catch(() => {});
   }

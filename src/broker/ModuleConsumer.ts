@@ -9,6 +9,7 @@ import type { Step } from '../runtime/EventTransport.js';
 import { Watermark } from '../runtime/Watermark.js';
 import type { Delivery } from './MessageBroker.js';
 import type { ModuleQueue } from './topology.js';
+import { errorMessage } from '../errors.js';
 
 export class ModuleConsumer {
   /** Deliveries rejected to the dead-letter queue since start (paybus_broker_failed_deliveries_total). */
@@ -97,7 +98,7 @@ export class ModuleConsumer {
       return parseEvent(JSON.parse(content.toString('utf8')));
     } catch (error) {
       this.log.warn(
-        { queue: this.queue.name, messageId: properties.messageId, err: error instanceof Error ? error.message : String(error) },
+        { queue: this.queue.name, messageId: properties.messageId, err: errorMessage(error) },
         'message is not a valid event; rejected to the dead-letter queue',
       );
       return undefined;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/Outbox.js';
 import type { OutgoingMessage } from './wire.js';
 import { wireMessage } from './wire.js';
+import { errorMessage } from '../errors.js';
 
 export interface RelayTarget {
   isConnected(): boolean;
@@ -55,7 +56,7 @@ export class OutboxRelay {
       if (this.running || this.stopped) return;
       // Only a bug (a row that cannot be encoded) lands here; the slow poll tries again.
       this.running = this.loop()
-        .catch((error: unknown) => this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'outbox relay failed'))
+        .catch((error: unknown) => this.log.error({ err: errorMessage(error) }, 'outbox relay failed'))
         .finally(() => this.settle());
     });
   }

@@ -9,6 +9,7 @@ import { correlation } from './correlation.js';
 import { eventsRoute } from './eventsRoute.js';
 import { idempotency } from './idempotency.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
+import { refuseNulCharacters } from './refuseNulCharacters.js';
 import { postRateLimit, securityHeaders } from './security.js';
 
 export interface HttpDeps {
@@ -35,6 +36,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   // Before the body is read: a client over its budget costs no parsing.
   app.use(postRateLimit({ limit: deps.config.rateLimitPostPerMinute }));
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
+  app.use(refuseNulCharacters);
   app.use(idempotency(deps.storage));
 
   const runtime = express.Router();

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { parseIdParam, parseWith } from '../http/validate.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
-import type { Sql } from '../storage/Storage.js';
+import type { Storage } from '../storage/Storage.js';
 import { rebuildReadModels } from '../runtime/rebuild.js';
 import type { Outbox } from '../store/Outbox.js';
 import { adminAuth } from './adminAuth.js';
@@ -19,7 +19,7 @@ export interface AdminDeps {
   outbox: Outbox;
   deadLetters: DeadLetterOps;
   status: StatusSources;
-  storage: Sql;
+  storage: Storage;
   secrets: readonly string[];
   log: Logger;
 }

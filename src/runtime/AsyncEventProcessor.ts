@@ -2,8 +2,8 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
-import { NotFoundError } from '../errors.js';
-import { type DeadLetters, errorMessage } from './DeadLetters.js';
+import { errorMessage, NotFoundError } from '../errors.js';
+import type { DeadLetters } from './DeadLetters.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
 export interface RetryPolicy {

@@ -1,7 +1,7 @@
 // Runs the modules' declared background jobs: each once at start, then every `everyMs` after the previous run.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { errorMessage } from './DeadLetters.js';
+import { errorMessage } from '../errors.js';
 import type { BackgroundJob } from './module.js';
 
 export class BackgroundJobs {

@@ -1,6 +1,7 @@
 // Events a subscriber could not handle after its last attempt, kept with the error for an operator.
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../events/envelope.js';
+import { errorMessage } from '../errors.js';
 import type { Storage } from '../storage/Storage.js';
 
 export interface DeadLetter {
@@ -35,10 +36,6 @@ const SQL = {
   bump: 'UPDATE dead_letters SET attempts = attempts + ?, error = ?, stack = ?, last_failed_at = ? WHERE id = ?',
   counts: 'SELECT subscriber, COUNT(*) AS count FROM dead_letters GROUP BY subscriber',
 };
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function stackOf(error: unknown): string | null {
   return error instanceof Error && error.stack ? error.stack.slice(0, 8000) : null;

@@ -5,6 +5,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { Outbox } from '../store/Outbox.js';
 import type { EventTransport, Subscriptions } from './EventTransport.js';
 import { type FeedDeps, type FeedOptions, SubscriptionFeed } from './SubscriptionFeed.js';
+import { errorMessage } from '../errors.js';
 
 export interface MemoryTransportDeps extends FeedDeps {
   outbox: Outbox;
@@ -85,7 +86,7 @@ export class MemoryTransport implements EventTransport {
     try {
       await this.deps.outbox.markPublished(ids);
     } catch (error) {
-      this.deps.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not mark outbox rows published; they go out again at the next start');
+      this.deps.log.warn({ err: errorMessage(error) }, 'could not mark outbox rows published; they go out again at the next start');
     } finally {
       this.marking = undefined;
       this.scheduleMark(); // ids that came while this UPDATE ran

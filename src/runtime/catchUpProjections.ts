@@ -1,6 +1,7 @@
 // Replays the log into projections that are behind it (a module added later, a rebuild), a page a transaction.
 import { matchesAny } from '../events/patterns.js';
 import type { EventStore } from '../store/EventStore.js';
+import { logPages } from '../store/logPages.js';
 import type { Commit } from './module.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 import type { InlineProjection } from './UnitOfWork.js';
@@ -11,10 +12,8 @@ export async function catchUpProjections(projections: readonly InlineProjection[
   const { store, ledger, commit } = deps;
   let applied = 0;
   for (const { projection, subscriber } of projections) {
-    let after = await ledger.checkpoint(projection.name);
-    for (;;) {
-      const page = await store.readAll({ after, limit: PAGE });
-      if (page.length === 0) break;
+    const from = await ledger.checkpoint(projection.name);
+    for await (const page of logPages((after, limit) => store.readAll({ after, limit }), from, PAGE)) {
       const last = page[page.length - 1]!.position;
       await commit(async (uow) => {
         for (const event of page) {
@@ -24,7 +23,6 @@ export async function catchUpProjections(projections: readonly InlineProjection[
         }
         await ledger.advance(uow.tx, projection.name, last);
       });
-      after = last;
     }
   }
   return applied;

@@ -1,11 +1,13 @@
 // Rebuilds every read model from the event store: each projection, and each reaction that writes only its own tables.
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
-import type { Sql, Transaction } from '../storage/Storage.js';
-import type { EventStore } from '../store/EventStore.js';
+import type { Storage, Transaction } from '../storage/Storage.js';
+import { APPEND_LOCK, type EventStore } from '../store/EventStore.js';
+import { logPages } from '../store/logPages.js';
 import type { Projection, Reaction } from './module.js';
 import type { ModuleHost } from './ModuleHost.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
+import { errorMessage } from '../errors.js';
 
 const BATCH = 1000;
 const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -48,7 +50,7 @@ interface Plan {
 /** What a rebuild works on. */
 export interface RebuildDeps {
   host: ModuleHost;
-  storage: Sql;
+  storage: Storage;
   store: EventStore;
   ledger: SubscriberLedger;
 }
@@ -61,6 +63,11 @@ export interface RebuildDeps {
  * rebuild that stops half-way is finished by the reaction's own catch-up on the next start.
  */
 export async function rebuildReadModels(deps: RebuildDeps, options: RebuildOptions = {}): Promise<RebuildResult> {
+  // One rebuild at a time across every process on the database (the admin API of any replica, the CLI).
+  return deps.storage.withLock('rebuild', () => rebuild(deps, options));
+}
+
+async function rebuild(deps: RebuildDeps, options: RebuildOptions): Promise<RebuildResult> {
   const { host, store } = deps;
   const head = await store.headPosition();
   const eventsInLog = await store.count();
@@ -90,7 +97,7 @@ async function assertTables({ storage }: RebuildDeps, owner: string, tables: rea
     // Table names come from module code, never from input; still, refuse anything that is not a plain name.
     if (!TABLE_NAME.test(table)) throw new Error(`${owner} declares a table with an invalid name: ${JSON.stringify(table)}`);
     await storage.value(`SELECT 1 FROM "${table}" WHERE 1 = 0`).catch((error: unknown) => {
-      throw new Error(`${owner} declares table ${table}, which does not exist: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`${owner} declares table ${table}, which does not exist: ${errorMessage(error)}`);
     });
   }
 }
@@ -107,11 +114,14 @@ function projectionPlan({ host, store, ledger }: RebuildDeps, projection: Projec
     tables: [...projection.tables],
     run: (progress) =>
       host.commit(async (uow) => {
+        // No event may commit while the projection is replayed: one appended meanwhile (PostgreSQL lets others write)
+        // would be projected onto rows this transaction is emptying, and lost when it commits.
+        await uow.tx.lock(APPEND_LOCK);
         await clearTables(uow.tx, projection.tables);
         await ledger.reset(uow.tx, projection.name);
         let applied = 0;
         // Read through the transaction: on SQLite a read outside it would wait for it to end.
-        const last = await replayLog((after) => store.readAll({ after, limit: BATCH }, uow.tx), projection.types, progress, async (event) => {
+        const last = await replayLog((after, limit) => store.readAll({ after, limit }, uow.tx), projection.types, progress, async (event) => {
           await subscriber.applyIn!(uow, event, 1);
           applied++;
         });
@@ -135,11 +145,11 @@ function reactionPlan({ host, store, ledger }: RebuildDeps, reaction: Reaction):
       });
       let handled = 0;
       // Through the host's subscriber, so the reaction's effects and its inbox record commit together.
-      const last = await replayLog((after) => store.readAll({ after, limit: BATCH }), reaction.types, progress, async (event) => {
+      const last = await replayLog((after, limit) => store.readAll({ after, limit }), reaction.types, progress, async (event) => {
         try {
           await subscriber.handle(event, 1);
         } catch (error) {
-          throw new Error(`reaction ${reaction.name} failed on ${event.type} ${event.id} (position ${event.position}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          throw new Error(`reaction ${reaction.name} failed on ${event.type} ${event.id} (position ${event.position}): ${errorMessage(error)}`, { cause: error });
         }
         handled++;
       });
@@ -152,16 +162,16 @@ function reactionPlan({ host, store, ledger }: RebuildDeps, reaction: Reaction):
 
 /** Feeds every event of `types` to `apply` in position order; returns the last position read. */
 async function replayLog(
-  read: (after: number) => Promise<StoredEvent[]>,
+  read: (after: number, limit: number) => Promise<StoredEvent[]>,
   types: readonly string[],
   progress: (position: number) => void,
   apply: (event: StoredEvent) => Promise<void>,
 ): Promise<number> {
-  let after = 0;
-  for (let batch = await read(after); batch.length > 0; batch = await read(after)) {
-    for (const event of batch) if (matchesAny(event.type, types)) await apply(event);
-    after = batch[batch.length - 1]!.position;
-    progress(after);
+  let last = 0;
+  for await (const page of logPages(read, 0, BATCH)) {
+    for (const event of page) if (matchesAny(event.type, types)) await apply(event);
+    last = page[page.length - 1]!.position;
+    progress(last);
   }
-  return after;
+  return last;
 }

@@ -41,8 +41,9 @@ export interface Transaction extends Sql {
   /** Several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /**
-   * Calls `fn` once the transaction has committed, in the order transactions committed (never when it rolls back,
-   * nor when the savepoint it was registered in is undone).
+   * Calls `fn` once the transaction has committed (never when it rolls back, nor when the savepoint it was registered
+   * in is undone). On SQLite in commit order; on PostgreSQL in the order this process heard of the commits, which
+   * across connections is not guaranteed to be commit order.
    */
   afterCommit(fn: () => void): void;
 }
@@ -77,4 +78,17 @@ export interface Storage extends Sql {
 /** The text of `statement` for `engine`. */
 export function textFor(statement: Statement, engine: Engine): string {
   return typeof statement === 'string' ? statement : statement[engine];
+}
+
+/** One statement built the same way for both engines around the pieces where their dialects differ. */
+export function perEngine(build: (engine: Engine) => string): Statement {
+  return { sqlite: build('sqlite'), postgres: build('postgres') };
+}
+
+/**
+ * `IN` the elements of one JSON array parameter (a `?` given `JSON.stringify(values)`): one prepared statement,
+ * whatever the number of values. `cast` is the PostgreSQL type to compare as (elements arrive as text).
+ */
+export function inJsonArray(engine: Engine, cast = 'text'): string {
+  return engine === 'sqlite' ? 'IN (SELECT value FROM json_each(?))' : `IN (SELECT jsonb_array_elements_text(?::jsonb)::${cast})`;
 }

@@ -1,6 +1,6 @@
 // Outbox rows: written in the same transaction as the events they carry, marked published only after delivery.
 import type { StoredEvent } from '../events/envelope.js';
-import type { Storage, Transaction } from '../storage/Storage.js';
+import { inJsonArray, perEngine, type Storage, type Transaction } from '../storage/Storage.js';
 
 export interface OutboxRow {
   id: number;
@@ -24,8 +24,6 @@ export function serializeEnvelope(event: StoredEvent): string {
   return JSON.stringify(envelope);
 }
 
-const idIn = { sqlite: 'id IN (SELECT value FROM json_each(?))', postgres: 'id IN (SELECT jsonb_array_elements_text(?::jsonb)::bigint)' };
-
 const SQL = {
   insert: 'INSERT INTO outbox (event_id, event_type, body, created_at) VALUES (?, ?, ?, ?) RETURNING id',
   insertMany: `INSERT INTO outbox (event_id, event_type, body, created_at)
@@ -36,11 +34,8 @@ const SQL = {
     FROM outbox WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
   // By the ids actually published, never by a range: with several writers a row inside the range may have
   // committed after the batch was read, and a range would mark it sent without sending it.
-  mark: { sqlite: `UPDATE outbox SET published_at = ? WHERE ${idIn.sqlite} AND published_at IS NULL`, postgres: `UPDATE outbox SET published_at = ? WHERE ${idIn.postgres} AND published_at IS NULL` },
-  fail: {
-    sqlite: `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE ${idIn.sqlite} AND published_at IS NULL`,
-    postgres: `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE ${idIn.postgres} AND published_at IS NULL`,
-  },
+  mark: perEngine((e) => `UPDATE outbox SET published_at = ? WHERE id ${inJsonArray(e, 'bigint')} AND published_at IS NULL`),
+  fail: perEngine((e) => `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id ${inJsonArray(e, 'bigint')} AND published_at IS NULL`),
   countPending: 'SELECT COUNT(*) FROM outbox WHERE published_at IS NULL',
   oldest: 'SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1',
   lastError: 'SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1',

@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Params, Statement, Storage, Transaction } from '../Storage.js';
 import { isUniqueViolation, TransactionClosedError } from '../errors.js';
 import { type QueryMode, type TransactionConnection, TransactionScope } from '../TransactionScope.js';
+import { errorMessage } from '../../errors.js';
 
 export interface PostgresOptions {
   url: string;
@@ -56,7 +57,7 @@ export class PostgresStorage implements Storage {
       await storage.useSchema();
     } catch (error) {
       await storage.pool.end().catch(() => {});
-      throw new Error(`cannot use ${storage.description}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`cannot use ${storage.description}: ${errorMessage(error)}`);
     }
     storage.description = `${storage.description} (schema ${storage.schema})`;
     return storage;
