@@ -1,4 +1,4 @@
-// `npm run admin -- dead-letters …`: opens DATABASE_PATH with the modules of MODULES loaded (so their handlers
+// `npm run admin -- dead-letters …`: opens the database with the modules of MODULES loaded (so their handlers
 // can run a retry), without HTTP and without delivering anything.
 import { loadConfigOrSay, offlineTransport, runCommand } from '../src/cli.js';
 import { createApp } from '../src/createApp.js';
@@ -11,7 +11,7 @@ async function main(): Promise<number> {
   if (!config) return 2;
   // Logs on stderr, so stdout carries only the command's answer.
   const log = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr, secretsOf(config));
-  const app = createApp(config, { log, transport: offlineTransport });
+  const app = await createApp(config, { log, transport: offlineTransport });
   try {
     return await runAdminCli(process.argv.slice(2), app, {
       out: (line) => process.stdout.write(`${line}\n`),

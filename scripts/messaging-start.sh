@@ -19,7 +19,7 @@ wait_for_port() {
 }
 
 if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
-  docker compose up -d --wait
+  docker compose up -d --wait rabbitmq
   wait_for_port
   echo "RabbitMQ runs in Docker (docker compose): amqp://localhost:5672"
   echo "Management UI: http://localhost:15672 (user ${ADMIN_USER}, password ${ADMIN_PASS})"

@@ -1,9 +1,10 @@
-// `npm run rebuild`: rebuilds every read model of DATABASE_PATH from its event store. Run it with paybus stopped.
+// `npm run rebuild`: rebuilds every read model of the database from its event store. Run it with paybus stopped.
 import { SingleBar } from 'cli-progress';
 import { MODULE_NAMES } from '../src/config.js';
 import { loadConfigOrSay, offlineTransport, runCommand } from '../src/cli.js';
 import { createApp } from '../src/createApp.js';
 import { rebuildReadModels } from '../src/runtime/rebuild.js';
+import { errorMessage } from '../src/errors.js';
 
 /** Below this many events the rebuild takes a moment and a bar would only flicker. */
 const BAR_FROM_EVENTS = 1000;
@@ -11,18 +12,19 @@ const BAR_FROM_EVENTS = 1000;
 async function main(): Promise<number> {
   const config = loadConfigOrSay('paybus rebuild');
   if (!config) return 1;
-  // In broker mode a process's store holds only the events its own modules emitted; the rest reach it through
-  // RabbitMQ. Replaying such a partial log would leave its read models short of what the queues delivered.
+  // In broker mode on SQLite a process's store holds only the events its own modules emitted; the rest reach it
+  // through RabbitMQ. Replaying such a partial log would leave its read models short of what the queues delivered.
+  // A PostgreSQL database shared by every process holds the whole log.
   const missing = MODULE_NAMES.filter((name) => !config.modules.includes(name));
-  if (config.eventTransport === 'rabbitmq' && missing.length > 0) {
+  if (config.eventTransport === 'rabbitmq' && !config.databaseUrl && missing.length > 0) {
     process.stderr.write(`paybus rebuild: refused: with EVENT_TRANSPORT=rabbitmq this database's log lacks the events of ${missing.join(', ')}; rebuild where every module runs\n`);
     return 1;
   }
-  const app = createApp(config, { transport: offlineTransport });
+  const app = await createApp(config, { transport: offlineTransport });
   const started = Date.now();
   let bar: SingleBar | undefined;
   try {
-    const events = app.store.headPosition();
+    const events = await app.store.headPosition();
     if (events > BAR_FROM_EVENTS) {
       // On stderr, so stdout carries only the summary line (scripts may capture it).
       bar = new SingleBar({ stream: process.stderr, format: 'rebuilding {bar} {percentage}% | {readModel} | ETA {eta_formatted}', hideCursor: true });
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     bar?.stop();
-    process.stderr.write(`paybus rebuild: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`paybus rebuild: failed: ${errorMessage(error)}\n`);
     return 1;
   } finally {
     await app.stop();

@@ -1,6 +1,7 @@
 // What the operator commands (rebuild, admin) share: config or one clear line, and a transport that delivers nothing.
 import { type Config, ConfigError, loadConfig } from './config.js';
-import type { EventTransport } from './runtime/ModuleHost.js';
+import type { EventTransport } from './runtime/EventTransport.js';
+import { errorMessage } from './errors.js';
 
 /**
  * No bus, no broker: a command must not start every subscriber's catch-up (it would send mail from an operator's
@@ -30,7 +31,7 @@ export function runCommand(command: string, main: () => Promise<number>): void {
   main().then(
     (code) => process.exit(code),
     (error) => {
-      process.stderr.write(`${command}: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`${command}: failed: ${errorMessage(error)}\n`);
       process.exit(1);
     },
   );

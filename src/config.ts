@@ -16,6 +16,11 @@ const intFrom = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const envSchema = z.object({
   PORT: intFrom(0, 65535).default(3000),
   DATABASE_PATH: z.string().min(1).default('./var/paybus.db'),
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v), 'must be a postgres:// or postgresql:// URL'),
+  DATABASE_POOL_SIZE: intFrom(1, 1000).default(10),
   EVENT_TRANSPORT: z.enum(['memory', 'rabbitmq']).default('memory'),
   MODULES: z
     .string()
@@ -61,6 +66,10 @@ const envSchema = z.object({
 export interface Config {
   port: number;
   databasePath: string;
+  /** Set: every table lives in this PostgreSQL database, shared by every process naming it; databasePath is unused. */
+  databaseUrl?: string;
+  /** Connections each process keeps to PostgreSQL. */
+  databasePoolSize: number;
   eventTransport: 'memory' | 'rabbitmq';
   modules: ModuleName[];
   rabbitmq: {
@@ -109,6 +118,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: e.PORT,
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     eventTransport: e.EVENT_TRANSPORT,
     modules: e.MODULES,
     rabbitmq: {

@@ -1,14 +1,13 @@
-// The composition root: builds the database, store, bus, processor, host, transport and HTTP app for one config.
+// The composition root: opens the storage, creates its tables, and builds the store, bus, processor, host,
+// transport and HTTP app for one config.
 import type { Server } from 'node:http';
 import type express from 'express';
 import type { Logger } from 'pino';
 import { BrokerTransport } from './broker/BrokerTransport.js';
 import { EventBus } from './bus/EventBus.js';
 import type { Config } from './config.js';
-import { type Db, openDatabase } from './db/openDatabase.js';
-import { WalCheckpointer } from './db/WalCheckpointer.js';
-import { runMigrations } from './db/migrate.js';
 import { createHttpApp } from './http/createHttpApp.js';
+import { idempotencyMigrations } from './http/idempotency.js';
 import { createLogger } from './logger.js';
 import { combineHooks, PaybusMetrics } from './ops/metrics.js';
 import { opsRoutes } from './ops/opsRoutes.js';
@@ -17,13 +16,18 @@ import { moduleDefinitions } from './modules.js';
 import type { ModuleDefinition } from './runtime/module.js';
 import { AsyncEventProcessor, type ProcessorHooks } from './runtime/AsyncEventProcessor.js';
 import { DeadLetters } from './runtime/DeadLetters.js';
+import type { EventTransport } from './runtime/EventTransport.js';
 import { MemoryTransport } from './runtime/MemoryTransport.js';
-import { type EventTransport, ModuleHost } from './runtime/ModuleHost.js';
+import { ModuleHost } from './runtime/ModuleHost.js';
 import { SubscriberLedger } from './runtime/SubscriberLedger.js';
+import { runtimeMigrations } from './runtime/tables.js';
+import { UnitsOfWork } from './runtime/UnitOfWork.js';
+import { runMigrations } from './storage/migrate.js';
+import { openStorage } from './storage/openStorage.js';
+import type { Storage } from './storage/Storage.js';
 import { EventStore } from './store/EventStore.js';
 import { Outbox } from './store/Outbox.js';
 import { storeMigrations } from './store/tables.js';
-import { runtimeMigrations } from './runtime/tables.js';
 
 export interface AppOptions {
   log?: Logger;
@@ -31,24 +35,29 @@ export interface AppOptions {
   /** Modules loaded after those named in config.modules (tests, tools). */
   extraModules?: ModuleDefinition[];
   /** Builds the transport; the default follows config.eventTransport. */
-  transport?: (app: Omit<PaybusApp, 'start' | 'stop' | 'listen'>) => EventTransport;
+  transport?: (app: AppParts) => EventTransport;
 }
 
-export interface PaybusApp {
+/** Everything an app is made of, before it starts. */
+export interface AppParts {
   config: Config;
   log: Logger;
-  db: Db;
+  storage: Storage;
   store: EventStore;
   outbox: Outbox;
   bus: EventBus;
+  ledger: SubscriberLedger;
   deadLetters: DeadLetters;
   processor: AsyncEventProcessor;
   host: ModuleHost;
-  transport: EventTransport;
-  http: express.Express;
   /** This app's Prometheus registry and instruments (GET /metrics). */
   metrics: PaybusMetrics;
-  /** Starts delivery (catch-up included); resolves once the transport is up. */
+}
+
+export interface PaybusApp extends AppParts {
+  transport: EventTransport;
+  http: express.Express;
+  /** Starts delivery (catch-up included) and the modules' jobs; resolves once the transport is up. */
   start(): Promise<void>;
   /** Serves HTTP on config.port (0 picks a free port). */
   listen(): Promise<Server>;
@@ -56,40 +65,51 @@ export interface PaybusApp {
   stop(): Promise<void>;
 }
 
-export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
+export async function createApp(config: Config, options: AppOptions = {}): Promise<PaybusApp> {
   const log = options.log ?? createLogger(config.logLevel, undefined, secretsOf(config));
-  const db = openDatabase(config.databasePath);
-  const checkpointer = config.databasePath === ':memory:' ? undefined : new WalCheckpointer(config.databasePath, db);
-  runMigrations(db, 'store', storeMigrations);
-  runMigrations(db, 'runtime', runtimeMigrations);
-  const store = new EventStore(db);
-  const outbox = new Outbox(db);
+  const storage = await openStorage(config, (error) => log.error({ err: error }, 'storage: a callback or an idle connection failed'));
+  const definitions = [...config.modules.map((name) => moduleDefinitions[name]), ...(options.extraModules ?? [])];
+  try {
+    await runMigrations(storage, [
+      { owner: 'store', migrations: storeMigrations },
+      { owner: 'runtime', migrations: runtimeMigrations },
+      { owner: 'idempotency', migrations: idempotencyMigrations },
+      ...ModuleHost.migrationsOf(definitions),
+    ]);
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const store = new EventStore(storage);
+  const outbox = new Outbox(storage);
   const bus = new EventBus((error, event, pattern) =>
     log.error({ err: error, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId, pattern }, 'bus subscriber failed'),
   );
-  const ledger = new SubscriberLedger(db);
-  const deadLetters = new DeadLetters(db);
+  const ledger = new SubscriberLedger(storage);
+  const deadLetters = new DeadLetters(storage);
   const metrics = new PaybusMetrics();
   const processor = new AsyncEventProcessor(config.retry, deadLetters, log, combineHooks(metrics.hooks, options.hooks));
-  const host = new ModuleHost({ config, db, store, outbox, ledger, processor, log });
-
+  const units = new UnitsOfWork({ storage, store, outbox, committed: (events, outboxIds) => host.committed(events, outboxIds) });
+  const host = new ModuleHost({ config, storage, store, units, ledger, processor, log });
   host.commitListeners.push(metrics.onCommit);
-  host.load([...config.modules.map((name) => moduleDefinitions[name]), ...(options.extraModules ?? [])]);
+  host.load(definitions);
 
-  const base = { config, log, db, store, outbox, bus, deadLetters, processor, host, metrics, transport: undefined as unknown as EventTransport, http: undefined as unknown as express.Express };
-  base.transport = options.transport ? options.transport(base) : defaultTransport(config, bus, log);
-  metrics.bind(base);
-  base.http = createHttpApp({ host, store, log, middleware: [metrics.httpMiddleware], extraRoutes: [opsRoutes(base, metrics)] });
+  const parts: AppParts = { config, log, storage, store, outbox, bus, ledger, deadLetters, processor, host, metrics };
+  const transport = options.transport ? options.transport(parts) : defaultTransport(parts);
+  metrics.bind({ deadLetters, outbox, processor, transport });
+  const http = createHttpApp({ host, store, storage, config, log, middleware: [metrics.httpMiddleware], extraRoutes: [opsRoutes({ ...parts, transport }, metrics)] });
 
   let server: Server | undefined;
   let stopped = false;
   return {
-    ...base,
-    start: () => host.start(base.transport),
+    ...parts,
+    transport,
+    http,
+    start: () => host.start(transport),
     listen: () =>
       new Promise<Server>((resolve, reject) => {
         // Express 5 calls this back with the error too (EADDRINUSE): resolving then would report a server that never listened.
-        const s = base.http.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+        const s = http.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
         server = s;
       }),
     stop: async () => {
@@ -101,13 +121,14 @@ export function createApp(config: Config, options: AppOptions = {}): PaybusApp {
         await closing;
       }
       await host.stop();
-      await checkpointer?.stop();
-      db.close();
+      await storage.close();
     },
   };
 }
 
-function defaultTransport(config: Config, bus: EventBus, log: Logger): EventTransport {
-  if (config.eventTransport === 'rabbitmq') return new BrokerTransport(config, log);
-  return new MemoryTransport(bus);
+function defaultTransport({ config, bus, log, store, ledger, outbox, host, storage }: AppParts): EventTransport {
+  if (config.eventTransport === 'rabbitmq') return new BrokerTransport(config, outbox, log);
+  const commit = host.commit.bind(host);
+  // SQLite: this process is the only writer, so its bus sees every event in order; PostgreSQL: read the log.
+  return new MemoryTransport(bus, { store, ledger, outbox, commit, log, feed: { useBus: storage.engine === 'sqlite' } });
 }

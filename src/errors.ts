@@ -1,5 +1,10 @@
 // Typed errors shared by the runtime and the modules; src/http/problem.ts maps each to one HTTP status.
 
+/** What an error says, whatever was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export interface FieldError {
   field: string;
   message: string;
@@ -40,9 +45,11 @@ export class ConcurrencyError extends ConflictError {
   constructor(
     readonly aggregateId: string,
     readonly expectedVersion: number,
-    readonly actualVersion: number,
+    /** Unknown when the engine refused the append (a unique index) and the transaction can read no more. */
+    readonly actualVersion?: number,
   ) {
-    super(`stream ${aggregateId} is at version ${actualVersion}, expected ${expectedVersion}; reload and try again`);
+    const now = actualVersion === undefined ? 'no longer' : `at version ${actualVersion},`;
+    super(`stream ${aggregateId} is ${now} expected ${expectedVersion}; reload and try again`);
   }
 }
 

@@ -1,6 +1,7 @@
 // Entry point: `npm start`. Reads the environment, starts paybus, stops it cleanly on SIGTERM/SIGINT.
 import { ConfigError, loadConfig } from './config.js';
 import { createApp } from './createApp.js';
+import { errorMessage } from './errors.js';
 
 async function main(): Promise<void> {
   let config;
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = createApp(config);
+  const app = await createApp(config);
   // Handlers go in before anything is announced: a SIGTERM right after "listening" must still stop cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -34,10 +35,10 @@ async function main(): Promise<void> {
   const server = await app.listen();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  app.log.info({ port, transport: config.eventTransport, modules: config.modules, database: config.databasePath }, `paybus listening on http://localhost:${port}`);
+  app.log.info({ port, transport: config.eventTransport, modules: config.modules, storage: app.storage.description }, `paybus listening on http://localhost:${port}`);
 }
 
 main().catch((error) => {
-  process.stderr.write(`paybus: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`paybus: failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

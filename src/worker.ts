@@ -1,5 +1,6 @@
 // Entry point: `npm run worker`. The same process as `npm start` (src/main.ts), for broker mode only: it runs
-// the modules named in MODULES with its own DATABASE_PATH and receives their events from RabbitMQ.
+// the modules named in MODULES with its own DATABASE_PATH (or the DATABASE_URL every process shares) and receives
+// their events from RabbitMQ.
 const transport = process.env.EVENT_TRANSPORT || 'rabbitmq';
 if (transport !== 'rabbitmq') {
   // In memory mode a worker would never hear of events committed by other processes.

@@ -1,4 +1,5 @@
-// Module boundaries: a module imports no other module; code outside a module imports only its index.ts.
+// Module boundaries: a module imports no other module and reaches src/ only through the module kit; code outside a
+// module imports only its index.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -6,6 +7,9 @@ import ts from 'typescript';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const MODULES = path.join(ROOT, 'modules');
+const SRC = path.join(ROOT, 'src');
+/** The one file of src/ a module may import: what the runtime offers modules (src/moduleKit.ts). */
+const MODULE_KIT = path.join(SRC, 'moduleKit.ts');
 
 function tsFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];
@@ -45,11 +49,79 @@ export function boundaryViolations(files: string[]): string[] {
   return violations;
 }
 
+/** Imports from a module's files into src/ other than the module kit. */
+export function moduleKitViolations(files: string[]): string[] {
+  const violations: string[] = [];
+  for (const file of files) {
+    if (!moduleOf(file)) continue;
+    for (const target of importsOf(file)) {
+      if (path.relative(SRC, target).startsWith('..') || target === MODULE_KIT) continue;
+      violations.push(`${path.relative(ROOT, file)} imports ${path.relative(ROOT, target)}; modules reach src/ only through src/moduleKit.ts`);
+    }
+  }
+  return violations;
+}
+
+/** The database drivers: only the storage engines in src/storage use them. */
+const DRIVERS = ['pg', 'better-sqlite3'];
+
+/** Imports of a database driver from a module's files: modules reach the database through the storage port. */
+export function driverViolations(files: string[]): string[] {
+  const violations: string[] = [];
+  for (const file of files) {
+    if (!moduleOf(file)) continue;
+    const names = ts.preProcessFile(fs.readFileSync(file, 'utf8'), true, true).importedFiles.map((f) => f.fileName);
+    for (const name of names.filter((n) => DRIVERS.includes(n))) violations.push(`${path.relative(ROOT, file)} imports ${name}; modules use the storage port (src/moduleKit.ts)`);
+  }
+  return violations;
+}
+
 describe('architecture', () => {
   it('keeps every module behind its index.ts and away from the others', () => {
     const files = ['src', 'modules', 'scripts', 'test'].flatMap((d) => tsFiles(path.join(ROOT, d)));
     expect(files.length).to.be.greaterThan(20);
     expect(boundaryViolations(files)).to.deep.equal([]);
+  });
+
+  it('lets modules reach src/ only through src/moduleKit.ts', () => {
+    const files = tsFiles(MODULES);
+    expect(files.length).to.be.greaterThan(20);
+    expect(moduleKitViolations(files)).to.deep.equal([]);
+  });
+
+  it('lets no module import a database driver, and notices one that does', () => {
+    expect(driverViolations(tsFiles(MODULES))).to.deep.equal([]);
+    const dir = fs.mkdtempSync(path.join(MODULES, '.arch-probe-'));
+    const probe = path.join(dir, 'bad.ts');
+    fs.writeFileSync(probe, "import Database from 'better-sqlite3';\nimport type pg from 'pg';\n");
+    try {
+      expect(driverViolations([probe])).to.have.length(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('notices a module that imports src/ past the module kit, in every form an import takes', () => {
+    const dir = fs.mkdtempSync(path.join(MODULES, '.arch-probe-'));
+    const probe = path.join(dir, 'bad.ts');
+    fs.writeFileSync(
+      probe,
+      [
+        "import type { Sql } from '../../src/moduleKit.js';",
+        "import type { Storage } from '../../src/storage/Storage.js';",
+        "export { EventStore } from '../../src/store/EventStore.js';",
+        "type Host = import('../../src/runtime/ModuleHost.js').ModuleHost;",
+        "const config = await import('../../src/config.js');",
+        '',
+      ].join('\n'),
+    );
+    try {
+      const found = moduleKitViolations([probe]);
+      expect(found.map((v) => /imports (\S+);/.exec(v)?.[1])).to.deep.equal(['src/storage/Storage.ts', 'src/store/EventStore.ts', 'src/runtime/ModuleHost.ts', 'src/config.ts']);
+      expect(found[0]).to.match(/modules reach src\/ only through src\/moduleKit\.ts/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('notices a module that imports another, and outside code that reaches past index.ts', () => {

@@ -1,23 +1,7 @@
-import { spawn } from 'node:child_process';
+// loadConfig's defaults and refusals, and the catalog's schema check: pure functions, no process, no database.
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { createUserCreatedEvent, EventSchemaError } from '../src/events/catalog.js';
-import { tempDir } from './support/testApp.js';
-
-function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, ...env } });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (stdout.includes('paybus listening')) child.kill('SIGTERM');
-    });
-    // 'close', not 'exit': exit can fire before the last stdout chunk has been read.
-    child.on('close', (code) => resolve({ code, stderr, stdout }));
-  });
-}
 
 describe('config', () => {
   it('has the defaults of CONTRACT.md', () => {
@@ -37,23 +21,6 @@ describe('config', () => {
     const bad = () => loadConfig({ RABBITMQ_URL: 'http://guest:s3cret@host' });
     expect(bad).to.throw(ConfigError, /RABBITMQ_URL/);
     expect(bad).to.not.throw(/s3cret/);
-  });
-
-  it('stops `npm start` with one clear line for a bad variable', async function () {
-    this.timeout(30000);
-    const run = await runMain({ EVENT_TRANSPORT: 'carrier-pigeon' });
-    expect(run.code).to.equal(1);
-    expect(run.stderr.trim().split('\n')).to.have.length(1);
-    expect(run.stderr).to.match(/^paybus: invalid EVENT_TRANSPORT/);
-  });
-
-  it('starts, then exits 0 on SIGTERM', async function () {
-    this.timeout(30000);
-    const dir = tempDir();
-    const run = await runMain({ PORT: '0', DATABASE_PATH: `${dir}/p.db`, LOG_LEVEL: 'info' });
-    expect(run.stdout).to.include('paybus listening');
-    expect(run.stdout).to.include('shutting down');
-    expect(run.code).to.equal(0);
   });
 });
 

@@ -1,10 +1,11 @@
 // HTTP routes of the analytics module: a read-only summary of what the log holds and how fast it is handled.
 import type { Router } from 'express';
-import type { AnalyticsRepository } from './AnalyticsRepository.js';
+import type { Sql } from '../../src/moduleKit.js';
+import { analyticsRepository as analytics } from './analyticsRepository.js';
 import { buildSummary } from './summarize.js';
 
-export function analyticsRoutes(router: Router, repo: AnalyticsRepository): void {
-  router.get('/analytics/summary', (_req, res) => {
-    res.json(buildSummary(repo.counts(), repo.latenciesAscending()));
+export function analyticsRoutes(router: Router, db: Sql): void {
+  router.get('/analytics/summary', async (_req, res) => {
+    res.json(buildSummary(await analytics.counts(db), await analytics.latenciesAscending(db)));
   });
 }

@@ -1,16 +1,21 @@
 // Billing rules as pure functions: given a bill's state and a command or event, the events to append or an error.
-import { UnprocessableError } from '../../src/errors.js';
-import { causedBy, type EventContext } from '../../src/events/envelope.js';
-import { createBillCreatedEvent, createBillPaidEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
-import type { BillState } from './BillsRepository.js';
+import { causedBy, createBillCreatedEvent, createBillPaidEvent, type DomainEvent, type EventContext, type PayloadOf, UnprocessableError } from '../../src/moduleKit.js';
 
-export interface CreateBill {
-  billId: string;
-  userId: string;
-  amount: number;
-  currency: string;
-  dueDate: string;
-  description: string | null;
+/** A new bill carries exactly what its bill.created event will. */
+export type CreateBill = PayloadOf<'bill.created'>;
+
+export type BillStatus = 'pending' | 'payment_failed' | 'paid';
+
+/** The bill resource of CONTRACT.md. */
+export type Bill = Omit<CreateBill, 'billId'> & { id: string; status: BillStatus; paymentId: string | null; paidAt: string | null; createdAt: string };
+
+/** A bill as its stream knows it: the resource plus the version of its last event. */
+export interface BillState extends Bill {
+  version: number;
+}
+
+export function toBill({ version: _version, ...bill }: BillState): Bill {
+  return bill;
 }
 
 /** `userKnown`: whether billing has seen a user.created for cmd.userId. */

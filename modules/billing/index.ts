@@ -1,6 +1,5 @@
 // The billing module's only public face.
-import type { ModuleDefinition } from '../../src/runtime/module.js';
-import { BillsRepository } from './BillsRepository.js';
+import type { ModuleDefinition } from '../../src/moduleKit.js';
 import { createBillingCommands } from './commands.js';
 import { billingBillsProjection, billingUsersProjection } from './projections.js';
 import { billingPaymentsReaction } from './reactions.js';
@@ -11,12 +10,10 @@ export const billingModule: ModuleDefinition = {
   name: 'billing',
   migrations: billingMigrations,
   create({ db, commit }) {
-    const repo = new BillsRepository(db);
-    const commands = createBillingCommands(repo, commit);
     return {
-      projections: [billingUsersProjection(repo), billingBillsProjection(repo)],
-      reactions: [billingPaymentsReaction(repo)],
-      routes: (router) => billingRoutes(router, repo, commands),
+      projections: [billingUsersProjection, billingBillsProjection],
+      reactions: [billingPaymentsReaction],
+      routes: (router) => billingRoutes(router, db, createBillingCommands(commit)),
     };
   },
 };

@@ -1,32 +1,26 @@
 // Billing's projections: the users it may bill, and bill state folded from bill.* and payment.failed events.
-import type { EventEnvelope } from '../../src/events/envelope.js';
-import type { DomainEvent } from '../../src/events/catalog.js';
-import type { Projection } from '../../src/runtime/module.js';
-import type { BillsRepository } from './BillsRepository.js';
+import type { DomainEvent, Projection } from '../../src/moduleKit.js';
+import { billsRepository as bills } from './billsRepository.js';
 import { evolveBill } from './decide.js';
 
-export function billingUsersProjection(repo: BillsRepository): Projection {
-  return {
-    name: 'billing.users',
-    types: ['user.created'],
-    tables: ['billing_users'],
-    apply(event: EventEnvelope) {
-      repo.addUser(event.aggregateId, event.occurredAt);
-    },
-  };
-}
+export const billingUsersProjection: Projection = {
+  name: 'billing.users',
+  types: ['user.created'],
+  tables: ['billing_users'],
+  async apply(event, tx) {
+    await bills.addUser(tx, event.aggregateId, event.occurredAt);
+  },
+};
 
-export function billingBillsProjection(repo: BillsRepository): Projection {
-  return {
-    name: 'billing.bills',
-    types: ['bill.created', 'bill.paid', 'payment.failed'],
-    tables: ['billing_bills'],
-    apply(event: EventEnvelope) {
-      const billId = event.type === 'payment.failed' ? String(event.payload.billId) : event.aggregateId;
-      const current = repo.get(billId);
-      if (event.type === 'bill.created' && current) return;
-      const next = evolveBill(current, event as DomainEvent);
-      if (next && next !== current) repo.save(next);
-    },
-  };
-}
+export const billingBillsProjection: Projection = {
+  name: 'billing.bills',
+  types: ['bill.created', 'bill.paid', 'payment.failed'],
+  tables: ['billing_bills'],
+  async apply(event, tx) {
+    const billId = event.type === 'payment.failed' ? String(event.payload.billId) : event.aggregateId;
+    const current = await bills.get(tx, billId);
+    if (event.type === 'bill.created' && current) return;
+    const next = evolveBill(current, event as DomainEvent);
+    if (next && next !== current) await bills.save(tx, next);
+  },
+};

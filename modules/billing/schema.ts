@@ -1,6 +1,6 @@
 // Request bodies of the billing routes.
 import { z } from 'zod';
-import { amountField, currencyField, idField, says } from '../../src/http/fields.js';
+import { amountField, currencyField, idField, says } from '../../src/moduleKit.js';
 
 export const createBillBody = z
   .object({

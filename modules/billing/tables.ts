@@ -1,6 +1,7 @@
 // The billing read models: the users billing knows of, and each bill's state, both kept from events.
-import type { Migration } from '../../src/db/migrate.js';
+import type { Migration } from '../../src/moduleKit.js';
 
+// Amounts are BIGINT: minor units up to 2^53 (SQLite gives BIGINT the same INTEGER affinity as before).
 export const billingMigrations: Migration[] = [
   {
     id: '001-billing',
@@ -12,7 +13,7 @@ export const billingMigrations: Migration[] = [
       CREATE TABLE billing_bills (
         id TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,
-        amount INTEGER NOT NULL CHECK (amount > 0),
+        amount BIGINT NOT NULL CHECK (amount > 0),
         currency TEXT NOT NULL,
         due_date TEXT NOT NULL,
         description TEXT,

@@ -1,11 +1,9 @@
 // Documents use case: check the bytes, write them durably under a generated name, then commit the event.
 import { createHash, randomUUID } from 'node:crypto';
-import { ValidationError } from '../../src/errors.js';
-import type { EventContext } from '../../src/events/envelope.js';
-import type { Commit } from '../../src/runtime/module.js';
+import { type Commit, type EventContext, type Sql, ValidationError } from '../../src/moduleKit.js';
 import { checkContentType } from './contentType.js';
-import { decideUpload, type UploadDocument } from './decide.js';
-import type { Document, DocumentsRepository } from './DocumentsRepository.js';
+import { decideUpload, type Document, type UploadDocument } from './decide.js';
+import { documentsRepository as documents } from './documentsRepository.js';
 import type { FileStore } from './FileStore.js';
 import { sanitiseFilename } from './filename.js';
 
@@ -15,10 +13,10 @@ export interface UploadInput {
   file: { buffer: Buffer; mimetype: string; originalname: string } | undefined;
 }
 
-export function createDocumentCommands(repo: DocumentsRepository, files: FileStore, commit: Commit) {
-  const facts = (cmd: UploadDocument) => ({
-    userKnown: repo.hasUser(cmd.userId),
-    billOwner: cmd.billId === null ? undefined : repo.billOwnerOf(cmd.billId),
+export function createDocumentCommands({ db, commit }: { db: Sql; commit: Commit }, files: FileStore) {
+  const facts = async (sql: Sql, cmd: UploadDocument) => ({
+    userKnown: await documents.hasUser(sql, cmd.userId),
+    billOwner: cmd.billId === null ? undefined : await documents.billOwnerOf(sql, cmd.billId),
   });
 
   return {
@@ -36,13 +34,13 @@ export function createDocumentCommands(repo: DocumentsRepository, files: FileSto
         size: file.buffer.length,
         sha256: createHash('sha256').update(file.buffer).digest('hex'),
       };
-      decideUpload(cmd, facts(cmd), ctx); // fail fast, before any byte is written
+      decideUpload(cmd, await facts(db, cmd), ctx); // fail fast, before any byte is written
       // The file is whole on disk before the event commits: a committed event never points at a missing file.
       await files.write(cmd.documentId, file.buffer);
       try {
-        return commit((uow) => {
-          uow.append(decideUpload(cmd, facts(cmd), ctx), { expectedVersion: 0 });
-          return repo.get(cmd.documentId)!;
+        return await commit(async ({ tx, append }) => {
+          await append(decideUpload(cmd, await facts(tx, cmd), ctx), { expectedVersion: 0 });
+          return (await documents.get(tx, cmd.documentId))!;
         });
       } catch (error) {
         await files.remove(cmd.documentId);

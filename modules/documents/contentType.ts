@@ -1,6 +1,6 @@
 // Which files documents accepts: the declared type must be on the allow-list and agree with the file's own bytes.
 import { fileTypeFromBuffer } from 'file-type';
-import { UnsupportedMediaTypeError } from '../../src/errors.js';
+import { UnsupportedMediaTypeError } from '../../src/moduleKit.js';
 
 export const ALLOWED_TYPES = ['application/pdf', 'image/png', 'image/jpeg', 'text/plain'] as const;
 export type AllowedType = (typeof ALLOWED_TYPES)[number];

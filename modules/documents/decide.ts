@@ -1,10 +1,11 @@
 // The upload rule as a pure function: the uploader and the bill must be known, and the bill must be the uploader's.
-import { UnprocessableError } from '../../src/errors.js';
-import type { EventContext } from '../../src/events/envelope.js';
-import { createDocumentUploadedEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
+import { createDocumentUploadedEvent, type DomainEvent, type EventContext, type PayloadOf, UnprocessableError } from '../../src/moduleKit.js';
 
 /** An upload carries exactly what its document.uploaded event will. */
 export type UploadDocument = PayloadOf<'document.uploaded'>;
+
+/** The resource of CONTRACT.md: the document.uploaded facts under `id`, plus when it was stored. */
+export type Document = Omit<UploadDocument, 'documentId'> & { id: string; createdAt: string };
 
 export interface UploadFacts {
   userKnown: boolean;

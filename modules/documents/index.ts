@@ -1,7 +1,6 @@
 // The documents module's only public face.
-import type { ModuleDefinition } from '../../src/runtime/module.js';
+import type { ModuleDefinition } from '../../src/moduleKit.js';
 import { createDocumentCommands } from './commands.js';
-import { DocumentsRepository } from './DocumentsRepository.js';
 import { FileStore } from './FileStore.js';
 import { documentsProjections } from './projection.js';
 import { documentsRoutes } from './routes.js';
@@ -11,13 +10,12 @@ export const documentsModule: ModuleDefinition = {
   name: 'documents',
   migrations: documentsMigrations,
   create({ db, commit, config }) {
-    const repo = new DocumentsRepository(db);
     const files = new FileStore(config.uploadDir);
     files.sweepTemp();
-    const commands = createDocumentCommands(repo, files, commit);
+    const commands = createDocumentCommands({ db, commit }, files);
     return {
-      projections: documentsProjections(repo),
-      routes: (router) => documentsRoutes(router, { db, repo, files, commands, maxUploadBytes: config.maxUploadBytes }),
+      projections: documentsProjections,
+      routes: (router) => documentsRoutes(router, { db, files, commands, maxUploadBytes: config.maxUploadBytes }),
     };
   },
 };

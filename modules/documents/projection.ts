@@ -1,45 +1,32 @@
 // Documents' projections: the users and bills it checks uploads against, and its documents from document.uploaded.
-import type { DomainEvent } from '../../src/events/catalog.js';
-import type { EventEnvelope } from '../../src/events/envelope.js';
-import type { Projection } from '../../src/runtime/module.js';
-import type { DocumentsRepository } from './DocumentsRepository.js';
+import type { DomainEvent, Projection } from '../../src/moduleKit.js';
+import { documentsRepository as documents } from './documentsRepository.js';
 
-export function documentsProjections(repo: DocumentsRepository): Projection[] {
-  return [
-    {
-      name: 'documents.users',
-      types: ['user.created'],
-      tables: ['documents_users'],
-      apply(event: EventEnvelope) {
-        repo.addUser((event as DomainEvent<'user.created'>).payload.userId);
-      },
+export const documentsProjections: Projection[] = [
+  {
+    name: 'documents.users',
+    types: ['user.created'],
+    tables: ['documents_users'],
+    async apply(event, tx) {
+      await documents.addUser(tx, (event as DomainEvent<'user.created'>).payload.userId);
     },
-    {
-      name: 'documents.bills',
-      types: ['bill.created'],
-      tables: ['documents_bills'],
-      apply(event: EventEnvelope) {
-        const { billId, userId } = (event as DomainEvent<'bill.created'>).payload;
-        repo.addBill(billId, userId);
-      },
+  },
+  {
+    name: 'documents.bills',
+    types: ['bill.created'],
+    tables: ['documents_bills'],
+    async apply(event, tx) {
+      const { billId, userId } = (event as DomainEvent<'bill.created'>).payload;
+      await documents.addBill(tx, billId, userId);
     },
-    {
-      name: 'documents.documents',
-      types: ['document.uploaded'],
-      tables: ['documents_documents'],
-      apply(event: EventEnvelope) {
-        const p = (event as DomainEvent<'document.uploaded'>).payload;
-        repo.insert({
-          id: p.documentId,
-          userId: p.userId,
-          billId: p.billId,
-          filename: p.filename,
-          contentType: p.contentType,
-          size: p.size,
-          sha256: p.sha256,
-          createdAt: event.occurredAt,
-        });
-      },
+  },
+  {
+    name: 'documents.documents',
+    types: ['document.uploaded'],
+    tables: ['documents_documents'],
+    async apply(event, tx) {
+      const { documentId, ...facts } = (event as DomainEvent<'document.uploaded'>).payload;
+      await documents.insert(tx, { id: documentId, ...facts, createdAt: event.occurredAt });
     },
-  ];
-}
+  },
+];

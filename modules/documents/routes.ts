@@ -1,13 +1,9 @@
 // HTTP routes of the documents module: parse, call one command or query, map.
 import { createHash } from 'node:crypto';
 import type { Request, Router } from 'express';
-import type { Db } from '../../src/db/openDatabase.js';
-import { NotFoundError } from '../../src/errors.js';
-import { requestContext } from '../../src/http/correlation.js';
-import { idempotentRequest, requestHash } from '../../src/http/idempotency.js';
-import { parseIdParam, parseWith } from '../../src/http/validate.js';
+import { idempotentRequest, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, type Sql } from '../../src/moduleKit.js';
 import type { createDocumentCommands } from './commands.js';
-import type { DocumentsRepository } from './DocumentsRepository.js';
+import { documentsRepository as documents } from './documentsRepository.js';
 import type { FileStore } from './FileStore.js';
 import { contentDisposition } from './filename.js';
 import { uploadFields } from './schema.js';
@@ -21,9 +17,9 @@ function uploadHash(req: Request): string {
 
 export function documentsRoutes(
   router: Router,
-  deps: { db: Db; repo: DocumentsRepository; files: FileStore; commands: ReturnType<typeof createDocumentCommands>; maxUploadBytes: number },
+  deps: { db: Sql; files: FileStore; commands: ReturnType<typeof createDocumentCommands>; maxUploadBytes: number },
 ): void {
-  const { repo, files, commands } = deps;
+  const { db, files, commands } = deps;
 
   // The shared idempotency middleware skips multipart: the key is checked here, once multer has read the body.
   router.post('/documents', uploadMiddleware(deps.maxUploadBytes), idempotentRequest(deps.db, uploadHash), async (req, res) => {
@@ -32,16 +28,16 @@ export function documentsRoutes(
     res.status(201).location(`/documents/${document.id}`).json(document);
   });
 
-  router.get('/documents/:id', (req, res) => {
+  router.get('/documents/:id', async (req, res) => {
     const id = parseIdParam(req.params.id, 'document');
-    const document = repo.get(id);
+    const document = await documents.get(db, id);
     if (!document) throw new NotFoundError(`no document with id ${id}`);
     res.json(document);
   });
 
   router.get('/documents/:id/content', async (req, res) => {
     const id = parseIdParam(req.params.id, 'document');
-    const document = repo.get(id);
+    const document = await documents.get(db, id);
     if (!document) throw new NotFoundError(`no document with id ${id}`);
     const bytes = await files.read(id).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') throw new NotFoundError(`the content of document ${id} is not available`);

@@ -1,5 +1,5 @@
 // The documents read model: documents from document.uploaded, and the users and bills documents must know about.
-import type { Migration } from '../../src/db/migrate.js';
+import type { Migration } from '../../src/moduleKit.js';
 
 export const documentsMigrations: Migration[] = [
   {

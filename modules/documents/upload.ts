@@ -1,7 +1,7 @@
 // Multipart parsing with multer (bytes in memory, bounded by MAX_UPLOAD_BYTES); every parser failure becomes a 4xx.
 import type { RequestHandler } from 'express';
 import multer, { MulterError } from 'multer';
-import { AppError, PayloadTooLargeError, ValidationError } from '../../src/errors.js';
+import { AppError, errorMessage, PayloadTooLargeError, ValidationError } from '../../src/moduleKit.js';
 
 export const FILE_FIELD = 'file';
 
@@ -17,7 +17,7 @@ export function uploadError(error: unknown, maxBytes: number): AppError {
     return new ValidationError([{ field: error.field ?? 'body', message: error.message }]);
   }
   // busboy: a missing boundary, a truncated body, a malformed part header.
-  return new ValidationError([{ field: 'body', message: `malformed multipart body: ${error instanceof Error ? error.message : String(error)}` }]);
+  return new ValidationError([{ field: 'body', message: `malformed multipart body: ${errorMessage(error)}` }]);
 }
 
 export function uploadMiddleware(maxBytes: number): RequestHandler {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
-import type { Config } from '../../src/config.js';
+import type { Config } from '../../src/moduleKit.js';
 
 export interface OutgoingMail {
   /** The notification id: also the Message-ID, so a receiver can drop a repeated send. */

@@ -1,8 +1,6 @@
 // The notifications module's only public face.
-import type { Config } from '../../src/config.js';
-import type { ModuleDefinition } from '../../src/runtime/module.js';
+import type { Config, ModuleDefinition } from '../../src/moduleKit.js';
 import { createMailSender, type MailSender } from './MailSender.js';
-import { NotificationsRepository } from './NotificationsRepository.js';
 import { notificationsProjections } from './projection.js';
 import { sendNotificationsReaction } from './reaction.js';
 import { notificationsRoutes } from './routes.js';
@@ -23,13 +21,12 @@ export function createNotificationsModule(options: NotificationsOptions = {}): M
     name: 'notifications',
     migrations: notificationsMigrations,
     create({ db, commit, config }) {
-      const repo = new NotificationsRepository(db);
       const mail = options.mailSender?.(config) ?? createMailSender(config);
       const sms = options.smsProvider?.(config) ?? new LogFileSmsProvider(config.smsLogPath);
       return {
-        projections: notificationsProjections(repo),
-        reactions: [sendNotificationsReaction({ repo, mail, sms, commit })],
-        routes: (router) => notificationsRoutes(router, repo),
+        projections: notificationsProjections,
+        reactions: [sendNotificationsReaction({ db, mail, sms, commit })],
+        routes: (router) => notificationsRoutes(router, db),
         stop: () => mail.close(),
       };
     },

@@ -1,7 +1,7 @@
 // Which notifications an event causes, as a pure function: one email, plus one SMS when the user has a phone.
 import { createHash } from 'node:crypto';
-import type { DomainEvent } from '../../src/events/catalog.js';
-import type { Channel, Recipient } from './NotificationsRepository.js';
+import type { DomainEvent } from '../../src/moduleKit.js';
+import type { Channel, Recipient } from './notificationsRepository.js';
 import { renderMessage, type TemplateType } from './templates.js';
 
 export interface PlannedNotification {

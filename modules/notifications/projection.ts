@@ -1,42 +1,37 @@
 // Notifications' projections: users' contact details, and the sent notifications (rebuildable from notification.sent).
-import type { DomainEvent } from '../../src/events/catalog.js';
-import type { EventEnvelope } from '../../src/events/envelope.js';
-import type { Projection } from '../../src/runtime/module.js';
-import type { NotificationsRepository } from './NotificationsRepository.js';
+import type { DomainEvent, Projection } from '../../src/moduleKit.js';
+import { notificationsRepository as notifications } from './notificationsRepository.js';
 
-export function notificationsProjections(repo: NotificationsRepository): Projection[] {
-  return [
-    {
-      name: 'notifications.users',
-      types: ['user.created', 'user.updated'],
-      tables: ['notifications_users'],
-      apply(event: EventEnvelope) {
-        const e = event as DomainEvent<'user.created' | 'user.updated'>;
-        if (e.type === 'user.created') {
-          const { userId, email, name, phone } = (e as DomainEvent<'user.created'>).payload;
-          return repo.saveUser({ id: userId, email, name, phone });
-        }
-        const { userId, changes } = (e as DomainEvent<'user.updated'>).payload;
-        const current = repo.getUser(userId);
-        if (current) repo.saveUser({ ...current, ...changes });
-      },
+export const notificationsProjections: Projection[] = [
+  {
+    name: 'notifications.users',
+    types: ['user.created', 'user.updated'],
+    tables: ['notifications_users'],
+    async apply(event, tx) {
+      if (event.type === 'user.created') {
+        const { userId, email, name, phone } = (event as DomainEvent<'user.created'>).payload;
+        return notifications.saveUser(tx, { id: userId, email, name, phone });
+      }
+      const { userId, changes } = (event as DomainEvent<'user.updated'>).payload;
+      const current = await notifications.getUser(tx, userId);
+      if (current) await notifications.saveUser(tx, { ...current, ...changes });
     },
-    {
-      name: 'notifications.notifications',
-      types: ['notification.sent'],
-      tables: ['notifications_notifications'],
-      apply(event: EventEnvelope) {
-        const p = (event as DomainEvent<'notification.sent'>).payload;
-        repo.insert({
-          id: p.notificationId,
-          userId: p.userId,
-          channel: p.channel,
-          template: p.template,
-          recipient: p.recipient,
-          eventId: p.causationEventId,
-          sentAt: event.occurredAt,
-        });
-      },
+  },
+  {
+    name: 'notifications.notifications',
+    types: ['notification.sent'],
+    tables: ['notifications_notifications'],
+    async apply(event, tx) {
+      const p = (event as DomainEvent<'notification.sent'>).payload;
+      await notifications.insert(tx, {
+        id: p.notificationId,
+        userId: p.userId,
+        channel: p.channel,
+        template: p.template,
+        recipient: p.recipient,
+        eventId: p.causationEventId,
+        sentAt: event.occurredAt,
+      });
     },
-  ];
-}
+  },
+];

@@ -1,23 +1,21 @@
 // Sends the notifications an event causes, each channel at most once per event, and records each with notification.sent.
-import { createNotificationSentEvent, type DomainEvent } from '../../src/events/catalog.js';
-import { causedBy, type EventEnvelope } from '../../src/events/envelope.js';
-import type { Commit, Reaction } from '../../src/runtime/module.js';
+import { causedBy, type Commit, createNotificationSentEvent, type DomainEvent, type EffectfulReaction, errorMessage, type Sql } from '../../src/moduleKit.js';
 import type { MailSender } from './MailSender.js';
-import type { NotificationsRepository } from './NotificationsRepository.js';
+import { notificationsRepository as notifications } from './notificationsRepository.js';
 import { type PlannedNotification, planNotifications } from './plan.js';
 import type { SmsProvider } from './SmsProvider.js';
 import { TEMPLATE_TYPES, type TemplateType } from './templates.js';
 
 export interface SendDeps {
-  repo: NotificationsRepository;
+  db: Sql;
   mail: MailSender;
   sms: SmsProvider;
   /** The host's commit, not ctx.commit: see handle. */
   commit: Commit;
 }
 
-export function sendNotificationsReaction(deps: SendDeps): Reaction {
-  const { repo, mail, sms, commit } = deps;
+export function sendNotificationsReaction(deps: SendDeps): EffectfulReaction {
+  const { db, mail, sms, commit } = deps;
 
   const deliver = (n: PlannedNotification) =>
     n.channel === 'email'
@@ -25,8 +23,8 @@ export function sendNotificationsReaction(deps: SendDeps): Reaction {
       : sms.send({ id: n.notificationId, to: n.recipient, text: n.text });
 
   const record = (event: DomainEvent<TemplateType>, n: PlannedNotification) =>
-    commit((uow) =>
-      uow.append(
+    commit(({ append }) =>
+      append(
         [createNotificationSentEvent(n.notificationId, event.payload.userId, n.channel, n.template, n.recipient, event.id, causedBy(event, 1))],
         { expectedVersion: 0 },
       ),
@@ -41,21 +39,21 @@ export function sendNotificationsReaction(deps: SendDeps): Reaction {
      * handled at the first channel, so an SMS failing after the email would never be retried.
      * One channel failing does not hold back the other; the event is retried for what is still unsent.
      */
-    async handle(envelope: EventEnvelope) {
+    async handle(envelope) {
       const event = envelope as DomainEvent<TemplateType>;
-      const user = repo.getUser(event.payload.userId);
+      const user = await notifications.getUser(db, event.payload.userId);
       // In broker mode the user's events may still be on their way: fail, so the processor retries.
       if (!user) throw new Error(`user ${event.payload.userId} is not known to notifications`);
       const failures: string[] = [];
       for (const n of planNotifications(event, user)) {
-        if (repo.hasSent(event.id, n.channel)) continue;
+        if (await notifications.hasSent(db, event.id, n.channel)) continue;
         try {
           await deliver(n);
         } catch (error) {
-          failures.push(`${n.channel} to ${n.recipient}: ${error instanceof Error ? error.message : String(error)}`);
+          failures.push(`${n.channel} to ${n.recipient}: ${errorMessage(error)}`);
           continue;
         }
-        record(event, n);
+        await record(event, n);
       }
       if (failures.length > 0) throw new Error(`could not send ${failures.join('; ')}`);
     },

@@ -1,14 +1,14 @@
 // HTTP routes of the notifications module.
 import type { Router } from 'express';
 import { z } from 'zod';
-import { parseWith } from '../../src/http/validate.js';
-import type { NotificationsRepository } from './NotificationsRepository.js';
+import { parseWith, type Sql } from '../../src/moduleKit.js';
+import { notificationsRepository as notifications } from './notificationsRepository.js';
 
 const listQuery = z.object({ userId: z.uuid('must be a UUID').transform((v) => v.toLowerCase()) }).strict();
 
-export function notificationsRoutes(router: Router, repo: NotificationsRepository): void {
-  router.get('/notifications', (req, res) => {
+export function notificationsRoutes(router: Router, db: Sql): void {
+  router.get('/notifications', async (req, res) => {
     const { userId } = parseWith(listQuery, req.query, 'query');
-    res.json({ items: repo.listByUser(userId) });
+    res.json({ items: await notifications.listByUser(db, userId) });
   });
 }

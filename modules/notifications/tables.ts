@@ -1,5 +1,5 @@
 // The notifications read model: the users it writes to, and every notification sent (from notification.sent).
-import type { Migration } from '../../src/db/migrate.js';
+import type { Migration } from '../../src/moduleKit.js';
 
 export const notificationsMigrations: Migration[] = [
   {

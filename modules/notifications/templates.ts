@@ -1,6 +1,6 @@
 // What each notification says: one readable email (subject and text) and one short SMS per causing event type.
-import type { DomainEvent, PayloadOf } from '../../src/events/catalog.js';
-import type { Recipient } from './NotificationsRepository.js';
+import type { DomainEvent, PayloadOf } from '../../src/moduleKit.js';
+import type { Recipient } from './notificationsRepository.js';
 
 export const TEMPLATE_TYPES = ['bill.created', 'payment.success', 'payment.failed'] as const;
 export type TemplateType = (typeof TEMPLATE_TYPES)[number];

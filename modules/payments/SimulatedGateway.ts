@@ -1,8 +1,6 @@
 // The built-in payment gateway: card-network style test tokens, async latency, and a ledger of what it charged.
-import type { Statement } from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Db } from '../../src/db/openDatabase.js';
-import { ValidationError } from '../../src/errors.js';
+import { type Sql, ValidationError } from '../../src/moduleKit.js';
 import type { ChargeRequest, ChargeResult, PaymentGateway } from './PaymentGateway.js';
 
 /** The test tokens of CONTRACT.md and what each one does. */
@@ -18,26 +16,23 @@ interface ChargeRow {
   reason: string | null;
 }
 
+const SQL = {
+  find: 'SELECT status, reason FROM payments_simulator_charges WHERE payment_id = ?',
+  record: `INSERT INTO payments_simulator_charges (payment_id, bill_id, amount, currency, source, status, reason, charged_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (payment_id) DO NOTHING`,
+  count: 'SELECT COUNT(*) FROM payments_simulator_charges WHERE bill_id = ?',
+};
+
 /**
- * Its ledger lives in SQLite (payments_simulator_charges) so that, like a real gateway, it still knows a charge
- * after paybus restarts, and so tests can count charges.
+ * Its ledger lives in the database (payments_simulator_charges) so that, like a real gateway, it still knows a
+ * charge after paybus restarts, and so tests can count charges. Its statements commit on their own: it stands for
+ * a system outside paybus's transactions.
  */
 export class SimulatedGateway implements PaymentGateway {
-  private readonly find: Statement;
-  private readonly record: Statement;
-  private readonly count: Statement;
-
   constructor(
-    db: Db,
+    private readonly db: Sql,
     private readonly latencyMs: number,
-  ) {
-    this.find = db.prepare('SELECT status, reason FROM payments_simulator_charges WHERE payment_id = ?');
-    this.record = db.prepare(
-      `INSERT OR IGNORE INTO payments_simulator_charges (payment_id, bill_id, amount, currency, source, status, reason, charged_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.count = db.prepare('SELECT COUNT(*) FROM payments_simulator_charges WHERE bill_id = ?').pluck();
-  }
+  ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {
     const outcome = Object.hasOwn(SIMULATOR_TOKENS, request.source) ? SIMULATOR_TOKENS[request.source]! : undefined;
@@ -45,19 +40,19 @@ export class SimulatedGateway implements PaymentGateway {
       const known = Object.keys(SIMULATOR_TOKENS).join(', ');
       throw new ValidationError([{ field: 'source', message: `is not a payment source the gateway accepts (test tokens: ${known})` }]);
     }
-    const earlier = this.find.get(request.paymentId) as ChargeRow | undefined;
+    const earlier = await this.db.one<ChargeRow>(SQL.find, [request.paymentId]);
     if (earlier) return toResult(earlier);
     await sleep(this.latencyMs); // the network: other requests run meanwhile
     const { paymentId, billId, amount, currency, source } = request;
     const reason = outcome.status === 'failed' ? outcome.reason : null;
-    // OR IGNORE + read back: two charges racing with one payment id still charge once and agree on the result.
-    this.record.run(paymentId, billId, amount, currency, source, outcome.status, reason, new Date().toISOString());
-    return toResult(this.find.get(paymentId) as ChargeRow);
+    // DO NOTHING + read back: two charges racing with one payment id still charge once and agree on the result.
+    await this.db.run(SQL.record, [paymentId, billId, amount, currency, source, outcome.status, reason, new Date().toISOString()]);
+    return toResult((await this.db.one<ChargeRow>(SQL.find, [paymentId]))!);
   }
 
   /** How many charges reached the card network for a bill. */
-  chargesFor(billId: string): number {
-    return this.count.get(billId) as number;
+  async chargesFor(billId: string): Promise<number> {
+    return (await this.db.value<number>(SQL.count, [billId]))!;
   }
 }
 

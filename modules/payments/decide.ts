@@ -1,17 +1,39 @@
 // Payments rules as pure functions: whether a bill may be charged, and what a gateway answer becomes.
-import { ConflictError, UnprocessableError } from '../../src/errors.js';
-import type { EventContext } from '../../src/events/envelope.js';
-import { createPaymentFailedEvent, createPaymentSuccessEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
+import {
+  ConflictError,
+  createPaymentFailedEvent,
+  createPaymentSuccessEvent,
+  type DomainEvent,
+  type EventContext,
+  type PayloadOf,
+  UnprocessableError,
+} from '../../src/moduleKit.js';
 import type { ChargeResult } from './PaymentGateway.js';
-import type { Attempt, PayableBill, Payment } from './PaymentsRepository.js';
 
-export interface PayBill {
-  paymentId: string;
-  billId: string;
-  amount: number;
-  currency: string;
+type PaymentFacts = PayloadOf<'payment.success'>;
+
+/** A bill as payments knows it from billing's events. */
+export type PayableBill = Pick<PaymentFacts, 'billId' | 'userId' | 'amount' | 'currency'> & { status: 'open' | 'paid'; paidBy: string | null };
+
+/** A request to pay: the facts a payment event will carry, but the user, which comes from the bill; plus the source. */
+export type PayBill = Omit<PaymentFacts, 'userId'> & { source: string };
+
+/** A reservation: the attempt to charge one bill, recorded before the gateway is called. */
+export type Attempt = Omit<PaymentFacts, 'paymentId'> & {
+  id: string;
   source: string;
-}
+  state: 'processing' | 'succeeded' | 'failed';
+  correlationId: string | null;
+  reservedAt: string;
+};
+
+/** The payment resource of CONTRACT.md. */
+export type Payment = Omit<PaymentFacts, 'paymentId'> & {
+  id: string;
+  status: 'succeeded' | 'failed';
+  failureReason: string | null;
+  createdAt: string;
+};
 
 /**
  * The reservation to commit before charging, or why there must be no charge. `live` is the bill's attempt in

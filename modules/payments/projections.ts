@@ -1,31 +1,25 @@
 // Payments' projections: bills from billing's events, and the payment resource from payment events.
-import type { EventEnvelope } from '../../src/events/envelope.js';
-import type { DomainEvent } from '../../src/events/catalog.js';
-import type { Projection } from '../../src/runtime/module.js';
+import type { DomainEvent, Projection } from '../../src/moduleKit.js';
 import { evolvePayableBill, paymentFromEvent } from './decide.js';
-import type { PaymentsRepository } from './PaymentsRepository.js';
+import { paymentsRepository as payments } from './paymentsRepository.js';
 
-export function paymentsBillsProjection(repo: PaymentsRepository): Projection {
-  return {
-    name: 'payments.bills',
-    types: ['bill.created', 'bill.paid'],
-    tables: ['payments_bills'],
-    apply(event: EventEnvelope) {
-      const current = repo.getBill(event.aggregateId);
-      const next = evolvePayableBill(current, event as DomainEvent);
-      if (next && next !== current) repo.saveBill(next);
-    },
-  };
-}
+export const paymentsBillsProjection: Projection = {
+  name: 'payments.bills',
+  types: ['bill.created', 'bill.paid'],
+  tables: ['payments_bills'],
+  async apply(event, tx) {
+    const current = await payments.getBill(tx, event.aggregateId);
+    const next = evolvePayableBill(current, event as DomainEvent);
+    if (next && next !== current) await payments.saveBill(tx, next);
+  },
+};
 
-export function paymentsPaymentsProjection(repo: PaymentsRepository): Projection {
-  return {
-    name: 'payments.payments',
-    types: ['payment.success', 'payment.failed'],
-    tables: ['payments_payments'],
-    apply(event: EventEnvelope) {
-      const payment = paymentFromEvent(event as DomainEvent);
-      if (payment) repo.insertPayment(payment);
-    },
-  };
-}
+export const paymentsPaymentsProjection: Projection = {
+  name: 'payments.payments',
+  types: ['payment.success', 'payment.failed'],
+  tables: ['payments_payments'],
+  async apply(event, tx) {
+    const payment = paymentFromEvent(event as DomainEvent);
+    if (payment) await payments.insertPayment(tx, payment);
+  },
+};

@@ -1,6 +1,7 @@
 // The payments tables: bills as billing's events describe them, payment reservations, payments, and the simulator's ledger.
-import type { Migration } from '../../src/db/migrate.js';
+import type { Migration } from '../../src/moduleKit.js';
 
+// Amounts are BIGINT: minor units up to 2^53 (SQLite gives BIGINT the same INTEGER affinity as before).
 export const paymentsMigrations: Migration[] = [
   {
     id: '001-payments',
@@ -9,7 +10,7 @@ export const paymentsMigrations: Migration[] = [
       CREATE TABLE payments_bills (
         bill_id TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,
-        amount INTEGER NOT NULL,
+        amount BIGINT NOT NULL,
         currency TEXT NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('open', 'paid')),
         paid_by TEXT
@@ -22,7 +23,7 @@ export const paymentsMigrations: Migration[] = [
         id TEXT PRIMARY KEY,
         bill_id TEXT NOT NULL,
         user_id TEXT NOT NULL,
-        amount INTEGER NOT NULL,
+        amount BIGINT NOT NULL,
         currency TEXT NOT NULL,
         source TEXT NOT NULL,
         state TEXT NOT NULL CHECK (state IN ('processing', 'succeeded', 'failed')),
@@ -38,7 +39,7 @@ export const paymentsMigrations: Migration[] = [
         id TEXT PRIMARY KEY,
         bill_id TEXT NOT NULL,
         user_id TEXT NOT NULL,
-        amount INTEGER NOT NULL,
+        amount BIGINT NOT NULL,
         currency TEXT NOT NULL,
         status TEXT NOT NULL CHECK (status IN ('succeeded', 'failed')),
         failure_reason TEXT,
@@ -50,7 +51,7 @@ export const paymentsMigrations: Migration[] = [
       CREATE TABLE payments_simulator_charges (
         payment_id TEXT PRIMARY KEY,
         bill_id TEXT NOT NULL,
-        amount INTEGER NOT NULL,
+        amount BIGINT NOT NULL,
         currency TEXT NOT NULL,
         source TEXT NOT NULL,
         status TEXT NOT NULL,

@@ -1,29 +1,30 @@
 // Users use cases: load state, decide, append (the inline projection updates users_users in the same commit).
 import { randomUUID } from 'node:crypto';
-import type { EventContext } from '../../src/events/envelope.js';
-import type { Commit } from '../../src/runtime/module.js';
-import { decideCreateUser, decideUpdateUser, type UserChanges } from './decide.js';
-import { toUser, type User, type UsersRepository } from './UsersRepository.js';
+import type { Commit, EventContext } from '../../src/moduleKit.js';
+import { decideCreateUser, decideUpdateUser, toUser, type User, type UserChanges } from './decide.js';
+import { usersRepository as users } from './usersRepository.js';
 
-export function createUserCommands(repo: UsersRepository, commit: Commit) {
+export function createUserCommands(commit: Commit) {
   return {
-    createUser(input: { email: string; name: string; phone: string | null }, ctx: EventContext): User {
-      return commit((uow) => {
+    createUser(input: { email: string; name: string; phone: string | null }, ctx: EventContext): Promise<User> {
+      return commit(async ({ tx, append }) => {
         const userId = randomUUID();
-        const events = decideCreateUser({ userId, ...input }, repo.getByEmail(input.email), ctx);
-        uow.append(events, { expectedVersion: 0 });
-        return toUser(repo.get(userId)!);
+        const events = decideCreateUser({ userId, ...input }, await users.getByEmail(tx, input.email), ctx);
+        await append(events, { expectedVersion: 0 });
+        return toUser((await users.get(tx, userId))!);
       });
     },
 
-    updateUser(userId: string, changes: UserChanges, ctx: EventContext): User {
-      return commit((uow) => {
-        const state = repo.get(userId);
-        const owner = changes.email !== undefined ? repo.getByEmail(changes.email) : undefined;
+    updateUser(userId: string, changes: UserChanges, ctx: EventContext): Promise<User> {
+      return commit(async ({ tx, append }) => {
+        const state = await users.get(tx, userId);
+        const owner = changes.email !== undefined ? await users.getByEmail(tx, changes.email) : undefined;
         const events = decideUpdateUser(state, changes, owner, ctx);
-        if (events.length > 0) uow.append(events, { expectedVersion: state!.version });
-        return toUser(repo.get(userId)!);
+        if (events.length > 0) await append(events, { expectedVersion: state!.version });
+        return toUser((await users.get(tx, userId))!);
       });
     },
   };
 }
+
+export type UserCommands = ReturnType<typeof createUserCommands>;

@@ -1,14 +1,19 @@
 // Users rules as pure functions: given the current state and a command, the events to append or an error.
-import { ConflictError, NotFoundError } from '../../src/errors.js';
-import type { EventContext } from '../../src/events/envelope.js';
-import { createUserCreatedEvent, createUserUpdatedEvent, type DomainEvent, type PayloadOf } from '../../src/events/catalog.js';
-import type { UserState } from './UsersRepository.js';
+import { ConflictError, createUserCreatedEvent, createUserUpdatedEvent, type DomainEvent, type EventContext, NotFoundError, type PayloadOf } from '../../src/moduleKit.js';
 
-export interface CreateUser {
-  userId: string;
-  email: string;
-  name: string;
-  phone: string | null;
+/** A new user carries exactly what its user.created event will. */
+export type CreateUser = PayloadOf<'user.created'>;
+
+/** The user resource of CONTRACT.md. */
+export type User = Omit<CreateUser, 'userId'> & { id: string; createdAt: string; updatedAt: string };
+
+/** A user as its stream knows it: the resource plus the version of its last event. */
+export interface UserState extends User {
+  version: number;
+}
+
+export function toUser({ version: _version, ...user }: UserState): User {
+  return user;
 }
 
 export type UserChanges = PayloadOf<'user.updated'>['changes'];

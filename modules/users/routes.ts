@@ -1,29 +1,28 @@
 // HTTP routes of the users module: parse, call one command or query, map.
 import type { Router } from 'express';
-import { NotFoundError } from '../../src/errors.js';
-import { requestContext } from '../../src/http/correlation.js';
-import { parseIdParam, parseWith } from '../../src/http/validate.js';
-import type { createUserCommands } from './commands.js';
+import { NotFoundError, parseIdParam, parseWith, requestContext, type Sql } from '../../src/moduleKit.js';
+import type { UserCommands } from './commands.js';
+import { toUser } from './decide.js';
 import { createUserBody, updateUserBody } from './schema.js';
-import { toUser, type UsersRepository } from './UsersRepository.js';
+import { usersRepository as users } from './usersRepository.js';
 
-export function usersRoutes(router: Router, repo: UsersRepository, commands: ReturnType<typeof createUserCommands>): void {
-  router.post('/users', (req, res) => {
+export function usersRoutes(router: Router, db: Sql, commands: UserCommands): void {
+  router.post('/users', async (req, res) => {
     const body = parseWith(createUserBody, req.body);
-    const user = commands.createUser(body, requestContext(res));
+    const user = await commands.createUser(body, requestContext(res));
     res.status(201).location(`/users/${user.id}`).json(user);
   });
 
-  router.get('/users/:id', (req, res) => {
+  router.get('/users/:id', async (req, res) => {
     const id = parseIdParam(req.params.id, 'user');
-    const user = repo.get(id);
+    const user = await users.get(db, id);
     if (!user) throw new NotFoundError(`no user with id ${id}`);
     res.json(toUser(user));
   });
 
-  router.patch('/users/:id', (req, res) => {
+  router.patch('/users/:id', async (req, res) => {
     const id = parseIdParam(req.params.id, 'user');
     const body = parseWith(updateUserBody, req.body);
-    res.json(commands.updateUser(id, body, requestContext(res)));
+    res.json(await commands.updateUser(id, body, requestContext(res)));
   });
 }

@@ -1,5 +1,5 @@
 // The users read model: one row a user, kept by the users projection from user.* events.
-import type { Migration } from '../../src/db/migrate.js';
+import type { Migration } from '../../src/moduleKit.js';
 
 export const usersMigrations: Migration[] = [
   {

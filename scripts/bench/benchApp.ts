@@ -2,8 +2,9 @@
 import path from 'node:path';
 import { pino } from 'pino';
 import { type Config, loadConfig, type ModuleName } from '../../src/config.js';
-import type { Db } from '../../src/db/openDatabase.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
+import { SqliteStorage } from '../../src/storage/sqlite/SqliteStorage.js';
+import type { Storage } from '../../src/storage/Storage.js';
 import type { Outbox } from '../../src/store/Outbox.js';
 import { BENCH_RABBITMQ_URL } from './rabbit.js';
 
@@ -25,13 +26,13 @@ export function benchConfig(dir: string, name: string, env: Record<string, strin
 }
 
 /** Writes pending outbox rows for `events` as commits would, in one transaction (setup, not timed). */
-export function fillOutbox(db: Db, outbox: Outbox, events: readonly EventEnvelope[]): void {
-  db.transaction(() => {
-    for (let i = 0; i < events.length; i += 1000) outbox.add(events.slice(i, i + 1000).map((e, j) => ({ ...e, position: i + j + 1 })));
-  })();
+export async function fillOutbox(storage: Storage, outbox: Outbox, events: readonly EventEnvelope[]): Promise<void> {
+  await storage.transaction(async (tx) => {
+    for (let i = 0; i < events.length; i += 1000) await outbox.add(tx, events.slice(i, i + 1000).map((e, j) => ({ ...e, position: i + j + 1 })));
+  });
   // A backlog that built up over time was checkpointed along the way; one written in a burst would otherwise
   // leave its whole WAL to be checkpointed inside the timed drain.
-  db.pragma('wal_checkpoint(TRUNCATE)');
+  if (storage instanceof SqliteStorage) storage.db.pragma('wal_checkpoint(TRUNCATE)');
 }
 
 /** Resolves once `check` holds, looking every millisecond (cheap next to the seconds a case runs); throws after `timeoutMs`. */

@@ -28,7 +28,7 @@ export interface BenchCase {
 }
 
 /** Calls `op` repeatedly for about `ms` milliseconds; returns operations per second. */
-export async function throughput(ms: number, op: () => void | Promise<void>, opsPerCall = 1): Promise<number> {
+export async function throughput(ms: number, op: () => void | PromiseLike<unknown>, opsPerCall = 1): Promise<number> {
   const start = process.hrtime.bigint();
   const until = start + BigInt(ms) * 1_000_000n;
   let calls = 0;
@@ -45,7 +45,7 @@ export async function throughput(ms: number, op: () => void | Promise<void>, ops
 }
 
 /** Runs `op` `calls` times and returns operations per second (for work that consumes prepared data). */
-export async function rate(calls: number, op: (i: number) => void | Promise<void>, opsPerCall = 1): Promise<number> {
+export async function rate(calls: number, op: (i: number) => void | PromiseLike<unknown>, opsPerCall = 1): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < calls; i++) {
     const r = op(i);

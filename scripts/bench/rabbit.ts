@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type Options } from 'amqplib';
 import type { EventEnvelope } from '../../src/events/envelope.js';
 import { type BenchCase, type BenchOptions, type BenchResult, skippedResult } from './harness.js';
+import { errorMessage } from '../../src/errors.js';
 
 /** The broker the bench uses: RABBITMQ_URL as paybus reads it, else the local one with guest/guest. */
 export const BENCH_RABBITMQ_URL = process.env.RABBITMQ_URL || 'amqp://guest:guest@127.0.0.1:5672';
@@ -14,7 +15,7 @@ export async function brokerAbsence(): Promise<string | undefined> {
     await connection.close();
     return undefined;
   } catch (error) {
-    return `RabbitMQ does not answer at ${BENCH_RABBITMQ_URL.replace(/\/\/[^@]*@/, '//')} (${error instanceof Error ? error.message : String(error)})`;
+    return `RabbitMQ does not answer at ${BENCH_RABBITMQ_URL.replace(/\/\/[^@]*@/, '//')} (${errorMessage(error)})`;
   }
 }
 
@@ -50,7 +51,7 @@ export function brokerCase(name: string, unit: string, target: string, run: (opt
         return await run(options);
       } catch (error) {
         // The shared broker may be stopped mid-case (chaos tests do): the row says so rather than showing a number.
-        const reason = `RabbitMQ failed during the case (${error instanceof Error ? error.message : String(error)})`;
+        const reason = `RabbitMQ failed during the case (${errorMessage(error)})`;
         process.stderr.write(`  ${name} skipped: ${reason}\n`);
         return skippedResult(name, unit, target, reason);
       }

@@ -2,9 +2,9 @@
 import path from 'node:path';
 import { MessageBroker } from '../../src/broker/MessageBroker.js';
 import { OutboxRelay } from '../../src/broker/OutboxRelay.js';
-import { runMigrations } from '../../src/db/migrate.js';
-import { openDatabase } from '../../src/db/openDatabase.js';
 import type { EventEnvelope } from '../../src/events/envelope.js';
+import { runMigrations } from '../../src/storage/migrate.js';
+import { SqliteStorage } from '../../src/storage/sqlite/SqliteStorage.js';
 import { Outbox } from '../../src/store/Outbox.js';
 import { storeMigrations } from '../../src/store/tables.js';
 import { rawPublisher } from './baselines/rawAmqp.js';
@@ -19,9 +19,10 @@ export async function openRelayRig(dir: string, name: string, { drainSink = fals
   const admin = await BenchBroker.open();
   const sink = await admin.sink(exchange);
   const reader = drainSink ? await admin.drain(sink) : undefined;
-  const db = openDatabase(path.join(dir, `${name}.db`));
-  runMigrations(db, 'store', storeMigrations);
-  const outbox = new Outbox(db);
+  // No checkpointer thread, as the rig always ran: SQLite checkpoints inside the relay's commits, as the baseline's does.
+  const storage = new SqliteStorage(path.join(dir, `${name}.db`), { checkpointer: false });
+  await runMigrations(storage, [{ owner: 'store', migrations: storeMigrations }]);
+  const outbox = new Outbox(storage);
   const broker = new MessageBroker(
     { url: BENCH_RABBITMQ_URL, connectionName: `paybus bench ${name}` },
     { exchange, deadLetterExchange: `${exchange}.dlx`, queueType: 'classic', queues: [] },
@@ -38,7 +39,7 @@ export async function openRelayRig(dir: string, name: string, { drainSink = fals
   return {
     /** Writes `events` as pending rows (not timed), then times the relay until all are confirmed and marked sent. */
     async relayRate(events: readonly EventEnvelope[]): Promise<number> {
-      fillOutbox(db, outbox, events);
+      await fillOutbox(storage, outbox, events);
       const target = relay.relayedTotal + events.length;
       const start = performance.now();
       relay.wake();
@@ -59,7 +60,7 @@ export async function openRelayRig(dir: string, name: string, { drainSink = fals
       await broker.close();
       await raw.close().catch(() => {});
       await reader?.close().catch(() => {});
-      db.close();
+      await storage.close();
       await admin.cleanup([exchange], [sink]);
     },
   };

@@ -6,12 +6,30 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { consumeInbox, relayPublish } from './cases/broker.js';
 import { growthAppend, growthBacklog, growthRead } from './cases/growth.js';
-import { httpPayments } from './cases/http.js';
+import { httpPayments, pgHttpPayments } from './cases/http.js';
 import { latencyBroker, latencyBus } from './cases/latency.js';
 import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js';
+import { pgAppendBatch, pgAppendSingle } from './cases/pgAppend.js';
 import { type BenchCase, type BenchResult, table } from './harness.js';
+import { postgresVersion } from './postgres.js';
+import { errorMessage } from '../../src/errors.js';
 
-const cases: BenchCase[] = [busPublish, storeAppendSingle, storeAppendBatch, relayPublish, consumeInbox, httpPayments, latencyBus, latencyBroker, growthAppend, growthRead, growthBacklog];
+const cases: BenchCase[] = [
+  busPublish,
+  storeAppendSingle,
+  storeAppendBatch,
+  pgAppendSingle,
+  pgAppendBatch,
+  relayPublish,
+  consumeInbox,
+  httpPayments,
+  pgHttpPayments,
+  latencyBus,
+  latencyBroker,
+  growthAppend,
+  growthRead,
+  growthBacklog,
+];
 
 function parseArgs(argv: string[]) {
   const args = { quick: false, only: undefined as string | undefined, out: undefined as string | undefined };
@@ -56,12 +74,13 @@ async function main() {
     node: process.version,
     sqlite: (new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }).v,
     rabbitmq: rabbitVersion(),
+    postgres: await postgresVersion(),
   };
   console.log(table(results));
   if (args.out) fs.writeFileSync(args.out, `${JSON.stringify({ machine, results: results.map(({ name, unit, ours, baseline, ratio, target, pass, notes, skipped }) => ({ name, unit, ours, baseline, ratio, target, pass, notes, skipped })) }, null, 2)}\n`);
 }
 
 main().catch((error) => {
-  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`bench: ${errorMessage(error)}`);
   process.exit(1);
 });

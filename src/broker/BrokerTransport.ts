@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
-import type { EventTransport, ModuleHost } from '../runtime/ModuleHost.js';
+import type { EventTransport, Subscriptions } from '../runtime/EventTransport.js';
+import type { Outbox } from '../store/Outbox.js';
 import { MessageBroker } from './MessageBroker.js';
 import { ModuleConsumer } from './ModuleConsumer.js';
 import { OutboxRelay } from './OutboxRelay.js';
@@ -27,27 +28,31 @@ export class BrokerTransport implements EventTransport {
 
   constructor(
     private readonly config: Config,
+    private readonly outbox: Outbox,
     private readonly log: Logger,
     private readonly options: BrokerTransportOptions = {},
   ) {}
 
-  async start(host: ModuleHost): Promise<void> {
+  async start(subscriptions: Subscriptions): Promise<void> {
     const settings = this.config.rabbitmq;
-    const topology = buildTopology(settings, host.modules);
+    const modules = subscriptions.modules.map((m) => m.module);
+    const topology = buildTopology(settings, modules);
     const log = this.log.child({ component: 'broker' });
     const broker = new MessageBroker(
-      { url: settings.url, user: settings.user, pass: settings.pass, connectionName: `paybus ${host.modules.map((m) => m.name).join(',')}`, reconnect: this.options.reconnect },
+      { url: settings.url, user: settings.user, pass: settings.pass, connectionName: `paybus ${modules.map((m) => m.name).join(',')}`, reconnect: this.options.reconnect },
       topology,
       log,
     );
-    const registered = new Set(host.parts.processor.subscriberNames());
+    // Half the prefetch a batch: while one half is handled, the broker already sends what the other half's acks
+    // made room for. A batch of the whole window would leave the consumer idle for a round trip.
+    const batchSize = Math.max(1, Math.ceil(settings.prefetch / 2));
     for (const queue of topology.queues) {
-      const consumer = new ModuleConsumer(queue, host, log);
-      for (const s of consumer.projectionSubscribers()) if (!registered.has(s.name)) host.parts.processor.register(s);
+      const { steps } = subscriptions.modules.find((m) => m.module.name === queue.module)!;
+      const consumer = new ModuleConsumer(queue, steps, subscriptions.runner(queue.name, { batchSize }), log);
       this.consumers.push(consumer);
       broker.consume(queue.name, settings.prefetch, (delivery) => consumer.receive(delivery));
     }
-    const relay = new OutboxRelay(host.parts.outbox, broker, log, {
+    const relay = new OutboxRelay(this.outbox, broker, log, {
       pollMs: this.options.relayPollMs,
       beforePublish: (row) => {
         for (const c of this.consumers) if (matchesAny(row.eventType, c.queue.patterns)) c.expected.add(row.eventId);
@@ -113,8 +118,8 @@ export class BrokerTransport implements EventTransport {
   }
 
   private async isQuiet(): Promise<boolean> {
-    const local = () => (this.relay?.isIdle() ?? true) && this.consumers.every((c) => c.isIdle());
-    if (!local()) return false;
+    const local = async () => ((await this.relay?.isIdle()) ?? true) && this.consumers.every((c) => c.isIdle());
+    if (!(await local())) return false;
     try {
       for (const c of this.consumers) if ((await this.broker!.readyCount(c.queue.name)) > 0) return false;
     } catch {

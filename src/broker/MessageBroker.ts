@@ -7,6 +7,7 @@ import { redactUrl } from '../logger.js';
 import { type Backoff, retryForever } from './backoff.js';
 import { declareTopology, type Topology } from './topology.js';
 import type { OutgoingMessage } from './wire.js';
+import { errorMessage } from '../errors.js';
 
 export interface BrokerSettings {
   url: string;
@@ -148,7 +149,7 @@ export class MessageBroker extends EventEmitter {
         this.log.warn({ attempt: attemptNumber, url: redactUrl(this.settings.url), err: error.message }, 'RabbitMQ not usable (unreachable, or it refused the topology: see err); retrying'),
     })
       .catch((error: unknown) => {
-        if (!this.stopping) this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'RabbitMQ connection given up');
+        if (!this.stopping) this.log.error({ err: errorMessage(error) }, 'RabbitMQ connection given up');
       })
       .finally(() => {
         this.connecting = undefined;
@@ -208,7 +209,7 @@ export class MessageBroker extends EventEmitter {
       try {
         fn();
       } catch (error) {
-        this.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not settle a message; it will be redelivered');
+        this.log.warn({ err: errorMessage(error) }, 'could not settle a message; it will be redelivered');
       }
     };
     return {

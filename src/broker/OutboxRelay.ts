@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Outbox, OutboxRow } from '../store/Outbox.js';
 import type { OutgoingMessage } from './wire.js';
 import { wireMessage } from './wire.js';
+import { errorMessage } from '../errors.js';
 
 export interface RelayTarget {
   isConnected(): boolean;
@@ -55,14 +56,15 @@ export class OutboxRelay {
       if (this.running || this.stopped) return;
       // Only a bug (a row that cannot be encoded) lands here; the slow poll tries again.
       this.running = this.loop()
-        .catch((error: unknown) => this.log.error({ err: error instanceof Error ? error.message : String(error) }, 'outbox relay failed'))
+        .catch((error: unknown) => this.log.error({ err: errorMessage(error) }, 'outbox relay failed'))
         .finally(() => this.settle());
     });
   }
 
   /** True while nothing is pending in the outbox and no batch is on its way. */
-  isIdle(): boolean {
-    return !this.running && !this.scheduled && this.outbox.status().pending === 0;
+  async isIdle(): Promise<boolean> {
+    if (this.running || this.scheduled) return false;
+    return (await this.outbox.status()).pending === 0 && !this.running && !this.scheduled;
   }
 
   /** Publishes what is pending while connected, for at most `timeoutMs` (a stop must not hang on a slow broker). */
@@ -79,7 +81,7 @@ export class OutboxRelay {
   }
 
   private async flushed(): Promise<void> {
-    while (!this.stopped && !this.isIdle() && this.target.isConnected()) await (this.running ?? new Promise((resolve) => setTimeout(resolve, 10)));
+    while (!this.stopped && this.target.isConnected() && !(await this.isIdle())) await (this.running ?? new Promise((resolve) => setTimeout(resolve, 10)));
   }
 
   private settle(): void {
@@ -91,7 +93,7 @@ export class OutboxRelay {
     const batchSize = this.options.batchSize ?? 500;
     while (this.requested && !this.stopped) {
       this.requested = false;
-      for (let rows = this.outbox.pending(batchSize); rows.length > 0 && !this.stopped; rows = this.outbox.pending(batchSize)) {
+      for (let rows = await this.outbox.pending(batchSize); rows.length > 0 && !this.stopped; rows = await this.outbox.pending(batchSize)) {
         try {
           await this.send(rows);
         } catch (error) {
@@ -104,8 +106,7 @@ export class OutboxRelay {
 
   /** Sends one batch until it is confirmed, backing off (capped) while the broker is away or refuses. */
   private async send(rows: OutboxRow[]): Promise<void> {
-    const first = rows[0]!.id;
-    const last = rows[rows.length - 1]!.id;
+    const ids = rows.map((row) => row.id);
     const messages = rows.map((row) => {
       this.options.beforePublish?.(row);
       return wireMessage(row);
@@ -117,13 +118,14 @@ export class OutboxRelay {
       },
       {
         ...retryForever(this.options.backoff ?? { minMs: 100, maxMs: 5000 }, this.abort.signal),
-        onFailedAttempt: ({ error, attemptNumber }) => {
-          this.outbox.recordFailure(first, last, error.message);
-          this.log.warn({ attempt: attemptNumber, firstId: first, lastId: last, err: error.message }, 'outbox batch not confirmed; will retry');
+        onFailedAttempt: async ({ error, attemptNumber }) => {
+          this.log.warn({ attempt: attemptNumber, firstId: ids[0], lastId: ids[ids.length - 1], err: error.message }, 'outbox batch not confirmed; will retry');
+          await this.outbox.recordFailure(ids, error.message).catch(() => {});
         },
       },
     );
-    this.outbox.markPublishedRange(first, last);
+    // Exactly the rows sent: a row that committed inside their id range after they were read is still pending.
+    await this.outbox.markPublished(ids);
     this.relayedTotal += rows.length;
   }
 }

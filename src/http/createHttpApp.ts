@@ -1,17 +1,22 @@
 // The express app: JSON in, problem+json for every error, runtime routes and each module's routes.
 import express, { type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import type { EventStore } from '../store/EventStore.js';
+import type { Config } from '../config.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
+import type { Storage } from '../storage/Storage.js';
+import type { EventStore } from '../store/EventStore.js';
 import { correlation } from './correlation.js';
 import { eventsRoute } from './eventsRoute.js';
 import { idempotency } from './idempotency.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
+import { refuseNulCharacters } from './refuseNulCharacters.js';
 import { postRateLimit, securityHeaders } from './security.js';
 
 export interface HttpDeps {
+  config: Config;
   host: ModuleHost;
   store: EventStore;
+  storage: Storage;
   log: Logger;
   jsonLimit?: string;
   /** Extra routers (admin, metrics) mounted before the modules. */
@@ -29,9 +34,10 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   for (const m of deps.middleware ?? []) app.use(m);
   app.use(correlation);
   // Before the body is read: a client over its budget costs no parsing.
-  app.use(postRateLimit({ limit: deps.host.parts.config.rateLimitPostPerMinute }));
+  app.use(postRateLimit({ limit: deps.config.rateLimitPostPerMinute }));
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
-  app.use(idempotency(deps.host.parts.db));
+  app.use(refuseNulCharacters);
+  app.use(idempotency(deps.storage));
 
   const runtime = express.Router();
   runtime.get('/health', (_req, res) => {

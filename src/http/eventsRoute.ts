@@ -19,10 +19,10 @@ const querySchema = z
   .strict();
 
 export function eventsRoute(router: Router, store: EventStore): void {
-  router.get('/events', (req, res) => {
+  router.get('/events', async (req, res) => {
     const flat = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
     const q = parseWith(querySchema, flat, 'query');
-    const items = store.readAll({ after: q.after, limit: q.limit, types: q.type, aggregateId: q.aggregateId });
+    const items = await store.readAll({ after: q.after, limit: q.limit, types: q.type, aggregateId: q.aggregateId });
     // nextAfter is always a cursor: pass it back as `after` to continue (or to wait for more).
     res.json({ items, nextAfter: items.length > 0 ? items[items.length - 1]!.position : q.after });
   });

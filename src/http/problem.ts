@@ -3,7 +3,8 @@ import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { AppError, ConflictError, type FieldError, UnprocessableError, ValidationError } from '../errors.js';
 import { EventSchemaError } from '../events/catalog.js';
-import { ProjectionError } from '../runtime/ModuleHost.js';
+import { ProjectionError } from '../runtime/subscribers.js';
+import { isUniqueViolation } from '../storage/errors.js';
 
 export interface Problem {
   type: string;
@@ -56,13 +57,8 @@ export function errorMapper(log: Logger): ErrorRequestHandler {
     if (parserError?.expose && typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
       return sendProblem(res, parserError.status, 'Bad request', (error as Error).message);
     }
-    if (isUniqueViolation(error)) return sendProblem(res, 409, new ConflictError('').title, 'the change conflicts with existing data');
+    if (isUniqueViolation(error) || (error instanceof ProjectionError && isUniqueViolation(error.cause))) return sendProblem(res, 409, new ConflictError('').title, 'the change conflicts with existing data');
     log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
     sendProblem(res, 500, 'Internal error', 'the server could not complete the request; it was logged');
   };
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: string })?.code ?? ((error as ProjectionError)?.cause as { code?: string })?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }

@@ -23,7 +23,7 @@ export async function runAdminCli(argv: readonly string[], app: Pick<PaybusApp, 
   try {
     switch (command) {
       case 'list':
-        return list(ops, flags, io);
+        return await list(ops, flags, io);
       case 'retry':
         if (!flags.id) return usage(io);
         return await retry(ops, flags.id, io);
@@ -31,7 +31,7 @@ export async function runAdminCli(argv: readonly string[], app: Pick<PaybusApp, 
         return await retryAll(ops, flags.subscriber, io);
       case 'discard':
         if (!flags.id) return usage(io);
-        ops.discard(flags.id);
+        await ops.discard(flags.id);
         io.out(`discarded ${flags.id}`);
         return 0;
       default:
@@ -69,10 +69,10 @@ function usage(io: CliOutput): number {
   return 2;
 }
 
-function list(ops: DeadLetterOps, flags: Flags, io: CliOutput): number {
-  const items = ops.list({ subscriber: flags.subscriber, limit: flags.limit });
+async function list(ops: DeadLetterOps, flags: Flags, io: CliOutput): Promise<number> {
+  const items = await ops.list({ subscriber: flags.subscriber, limit: flags.limit });
   if (flags.json) {
-    io.out(JSON.stringify({ items, total: ops.total(flags.subscriber) }, null, 2));
+    io.out(JSON.stringify({ items, total: await ops.total(flags.subscriber) }, null, 2));
     return 0;
   }
   if (items.length === 0) {
@@ -82,7 +82,7 @@ function list(ops: DeadLetterOps, flags: Flags, io: CliOutput): number {
   for (const d of items) {
     io.out(`${d.id}  ${d.subscriber}  ${d.eventType} ${d.eventId}  attempts=${d.attempts}  last=${d.lastFailedAt}\n    ${d.error}`);
   }
-  io.out(`${items.length} of ${ops.total(flags.subscriber)} dead letters`);
+  io.out(`${items.length} of ${await ops.total(flags.subscriber)} dead letters`);
   return 0;
 }
 

@@ -5,20 +5,21 @@ import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { parseIdParam, parseWith } from '../http/validate.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
+import type { Storage } from '../storage/Storage.js';
 import { rebuildReadModels } from '../runtime/rebuild.js';
 import type { Outbox } from '../store/Outbox.js';
 import { adminAuth } from './adminAuth.js';
 import type { DeadLetterOps } from './deadLetterOps.js';
-import type { OpsRepository } from './OpsRepository.js';
 import { redactSecrets } from './redact.js';
-import { subscriberStatuses } from './subscriberStatus.js';
+import { type StatusSources, subscriberStatuses } from './subscriberStatus.js';
 
 export interface AdminDeps {
   adminToken: string;
   host: ModuleHost;
   outbox: Outbox;
   deadLetters: DeadLetterOps;
-  repo: OpsRepository;
+  status: StatusSources;
+  storage: Storage;
   secrets: readonly string[];
   log: Logger;
 }
@@ -37,8 +38,8 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
   router.use('/admin', adminAuth(deps.adminToken));
   deadLetterRoutes(router, deps);
 
-  router.get('/admin/outbox', (_req, res) => {
-    const status = deps.outbox.status();
+  router.get('/admin/outbox', async (_req, res) => {
+    const status = await deps.outbox.status();
     const age = status.oldestPendingAt ? Math.max(0, (Date.now() - Date.parse(status.oldestPendingAt)) / 1000) : null;
     res.json({
       pending: status.pending,
@@ -48,8 +49,8 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
     });
   });
 
-  router.get('/admin/subscribers', (_req, res) => {
-    res.json({ head: deps.host.parts.store.headPosition(), items: subscriberStatuses(deps.host, deps.repo) });
+  router.get('/admin/subscribers', async (_req, res) => {
+    res.json({ head: await deps.status.store.headPosition(), items: await subscriberStatuses(deps.status) });
   });
 
   let rebuilding = false;
@@ -59,7 +60,7 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
     rebuilding = true;
     try {
       deps.log.info('read-model rebuild requested through the admin API');
-      const result = await rebuildReadModels({ host: deps.host });
+      const result = await rebuildReadModels({ host: deps.host, storage: deps.storage, store: deps.status.store, ledger: deps.status.ledger });
       deps.log.info({ readModels: result.readModels.length, events: result.eventsInLog }, 'read-model rebuild finished');
       res.json(result);
     } finally {
@@ -70,9 +71,9 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
 
 function deadLetterRoutes(router: Router, deps: AdminDeps): void {
   const ops = deps.deadLetters;
-  router.get('/admin/dead-letters', (req, res) => {
+  router.get('/admin/dead-letters', async (req, res) => {
     const q = parseWith(listQuery, req.query, 'query');
-    res.json({ items: ops.list(q), total: ops.total(q.subscriber), limit: q.limit, offset: q.offset });
+    res.json({ items: await ops.list(q), total: await ops.total(q.subscriber), limit: q.limit, offset: q.offset });
   });
 
   router.post('/admin/dead-letters/retry-all', async (req, res) => {
@@ -82,9 +83,9 @@ function deadLetterRoutes(router: Router, deps: AdminDeps): void {
     res.json(result);
   });
 
-  router.get('/admin/dead-letters/:id', (req, res) => {
+  router.get('/admin/dead-letters/:id', async (req, res) => {
     const id = parseIdParam(req.params.id, 'dead letter');
-    const letter = ops.get(id);
+    const letter = await ops.get(id);
     if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     res.json(letter);
   });
@@ -97,9 +98,9 @@ function deadLetterRoutes(router: Router, deps: AdminDeps): void {
     res.json(result);
   });
 
-  router.delete('/admin/dead-letters/:id', (req, res) => {
+  router.delete('/admin/dead-letters/:id', async (req, res) => {
     const id = parseIdParam(req.params.id, 'dead letter');
-    ops.discard(id);
+    await ops.discard(id);
     deps.log.info({ deadLetterId: id }, 'dead letter discarded');
     res.status(204).end();
   });

@@ -1,22 +1,22 @@
 // What GET /dashboard/data answers: one read-only snapshot of everything the dashboard draws, and what looks stuck.
 import type { StoredEvent } from '../events/envelope.js';
-import type { ModuleHost } from '../runtime/ModuleHost.js';
 import type { Outbox } from '../store/Outbox.js';
 import type { LatencySummary } from './LatencyWindow.js';
 import type { PaybusMetrics } from './metrics.js';
 import type { OpsRepository } from './OpsRepository.js';
 import { redactSecrets } from './redact.js';
-import { type SubscriberStatus, subscriberStatuses } from './subscriberStatus.js';
+import { type StatusSources, type SubscriberStatus, subscriberStatuses } from './subscriberStatus.js';
 import { type QueueStats, transportStats } from './transportStats.js';
 
 /** An undelivered outbox row or an unmoving subscriber older than this is called stuck. */
 export const STUCK_AFTER_SECONDS = 30;
 const RECENT_EVENTS = 50;
 
-export interface DashboardDeps {
-  host: ModuleHost;
+export interface DashboardDeps extends StatusSources {
   outbox: Outbox;
   transport: unknown;
+  /** Whether the transport is ready (GET /ready). */
+  ready(): boolean;
   metrics: PaybusMetrics;
   repo: OpsRepository;
   secrets: readonly string[];
@@ -48,16 +48,16 @@ export interface DashboardData {
 export async function dashboardData(deps: DashboardDeps): Promise<DashboardData> {
   const now = Date.now();
   const stats = transportStats(deps.transport);
-  const status = deps.outbox.status();
-  const subscribers = subscriberStatuses(deps.host, deps.repo);
-  const bySubscriber = deps.host.parts.processor.deadLetters.countBySubscriber();
+  const status = await deps.outbox.status();
+  const subscribers = await subscriberStatuses(deps);
+  const bySubscriber = await deps.deadLetters.countBySubscriber();
   const data: DashboardData = {
     now: new Date(now).toISOString(),
     adminEnabled: deps.adminEnabled,
     broker: {
       mode: stats?.kind ?? deps.eventTransport,
       connected: stats ? stats.connected : null,
-      ready: deps.host.ready(),
+      ready: deps.ready(),
       relayedTotal: stats ? stats.relayedTotal : null,
       failedDeliveries: stats ? stats.failedDeliveries : null,
     },
@@ -73,17 +73,16 @@ export async function dashboardData(deps: DashboardDeps): Promise<DashboardData>
     queues: await deps.metrics.queues(),
     subscribers,
     deadLetters: { total: Object.values(bySubscriber).reduce((a, b) => a + b, 0), bySubscriber },
-    recent: recentEvents(deps),
+    recent: await recentEvents(deps),
     alerts: [],
   };
   data.alerts = alertsFor(data, now);
   return data;
 }
 
-function recentEvents(deps: DashboardDeps): DashboardData['recent'] {
-  const after = deps.repo.positionBeforeLast(RECENT_EVENTS);
-  return deps.host.parts.store
-    .readAll({ after, limit: RECENT_EVENTS })
+async function recentEvents(deps: DashboardDeps): Promise<DashboardData['recent']> {
+  const after = await deps.repo.positionBeforeLast(RECENT_EVENTS);
+  return (await deps.store.readAll({ after, limit: RECENT_EVENTS }))
     .reverse()
     .map(({ position, id, type, aggregateType, aggregateId, occurredAt, metadata }) => ({ position, id, type, aggregateType, aggregateId, occurredAt, metadata }));
 }

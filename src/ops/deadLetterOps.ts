@@ -25,23 +25,23 @@ export class DeadLetterOps {
     private readonly secrets: readonly string[],
   ) {}
 
-  list(filter: { subscriber?: string; limit?: number; offset?: number }): DeadLetter[] {
-    return this.processor.deadLetters.find(filter).map((l) => this.clean(l));
+  async list(filter: { subscriber?: string; limit?: number; offset?: number }): Promise<DeadLetter[]> {
+    return (await this.processor.deadLetters.find(filter)).map((l) => this.clean(l));
   }
 
-  total(subscriber?: string): number {
-    const counts = this.processor.deadLetters.countBySubscriber();
+  async total(subscriber?: string): Promise<number> {
+    const counts = await this.processor.deadLetters.countBySubscriber();
     return subscriber ? (counts[subscriber] ?? 0) : Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
-  get(id: string): DeadLetterWithEvent | undefined {
-    const letter = this.processor.deadLetters.get(id);
+  async get(id: string): Promise<DeadLetterWithEvent | undefined> {
+    const letter = await this.processor.deadLetters.get(id);
     return letter && { ...this.clean(letter), stack: letter.stack && redactSecrets(letter.stack, this.secrets) };
   }
 
   async retry(id: string): Promise<RetryResult> {
     const outcome = await this.processor.retryDeadLetter(id);
-    const after = this.processor.deadLetters.get(id);
+    const after = await this.processor.deadLetters.get(id);
     return { id, outcome, deadLetter: after ? this.clean(withoutEvent(after)) : null };
   }
 
@@ -50,7 +50,7 @@ export class DeadLetterOps {
     const here = new Set(this.processor.subscriberNames());
     const letters: DeadLetter[] = [];
     for (let offset = 0; ; offset += 500) {
-      const page = this.processor.deadLetters.find({ subscriber, limit: 500, offset });
+      const page = await this.processor.deadLetters.find({ subscriber, limit: 500, offset });
       letters.push(...page);
       if (page.length < 500) break;
     }
@@ -63,8 +63,8 @@ export class DeadLetterOps {
     return { retried: results.length, handled, failed: results.length - handled, skipped: letters.length - runnable.length, results };
   }
 
-  discard(id: string): void {
-    this.processor.discardDeadLetter(id);
+  discard(id: string): Promise<void> {
+    return this.processor.discardDeadLetter(id);
   }
 
   private clean<T extends DeadLetter>(letter: T): T {

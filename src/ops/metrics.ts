@@ -124,28 +124,29 @@ export class PaybusMetrics {
       help: 'Dead letters waiting for an operator, by subscriber',
       labelNames: ['subscriber'],
       registers,
-      collect() {
+      async collect() {
         if (!self.sources) return;
+        const counts = await self.sources.deadLetters.countBySubscriber();
         this.reset();
         // Every subscriber of this process shows, with 0 when it has none: a flat line reads better than a gap.
         for (const name of self.sources.processor.subscriberNames()) this.set({ subscriber: name }, 0);
-        for (const [subscriber, count] of Object.entries(self.sources.deadLetters.countBySubscriber())) this.set({ subscriber }, count);
+        for (const [subscriber, count] of Object.entries(counts)) this.set({ subscriber }, count);
       },
     });
     new Gauge({
       name: 'paybus_outbox_pending',
       help: 'Outbox rows not yet delivered',
       registers,
-      collect() {
-        if (self.sources) this.set(self.sources.outbox.status().pending);
+      async collect() {
+        if (self.sources) this.set((await self.sources.outbox.status()).pending);
       },
     });
     new Gauge({
       name: 'paybus_outbox_oldest_pending_seconds',
       help: 'Age of the oldest undelivered outbox row (0 when none): a growing value means delivery is stuck',
       registers,
-      collect() {
-        const oldest = self.sources?.outbox.status().oldestPendingAt;
+      async collect() {
+        const oldest = self.sources && (await self.sources.outbox.status()).oldestPendingAt;
         this.set(oldest ? Math.max(0, (Date.now() - Date.parse(oldest)) / 1000) : 0);
       },
     });

@@ -1,6 +1,9 @@
 // Each subscriber's progress: its checkpoint, how far the log head is past it, and what it still has to handle.
 import { matchesAny } from '../events/patterns.js';
+import type { DeadLetters } from '../runtime/DeadLetters.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
+import type { SubscriberLedger } from '../runtime/SubscriberLedger.js';
+import type { EventStore } from '../store/EventStore.js';
 import type { OpsRepository } from './OpsRepository.js';
 
 /** A subscriber further behind than this many events is reported as "at least" this far. */
@@ -23,20 +26,27 @@ export interface SubscriberStatus {
   deadLetters: number;
 }
 
-export function subscriberStatuses(host: ModuleHost, repo: OpsRepository): SubscriberStatus[] {
-  const { ledger, store, processor } = host.parts;
-  const head = store.headPosition();
-  const checkpoints = new Map(ledger.checkpoints().map((c) => [c.subscriber, c]));
-  const dead = processor.deadLetters.countBySubscriber();
+/** What the status is read from. */
+export interface StatusSources {
+  host: Pick<ModuleHost, 'projections' | 'reactions'>;
+  store: EventStore;
+  ledger: SubscriberLedger;
+  deadLetters: DeadLetters;
+  repo: OpsRepository;
+}
+
+export async function subscriberStatuses({ host, store, ledger, deadLetters, repo }: StatusSources): Promise<SubscriberStatus[]> {
+  const head = await store.headPosition();
+  const checkpoints = new Map((await ledger.checkpoints()).map((c) => [c.subscriber, c]));
+  const dead = await deadLetters.countBySubscriber();
   const all = [
     ...host.projections.map((p) => ({ name: p.name, types: p.types, kind: 'projection' as const })),
     ...host.reactions.map((r) => ({ name: r.name, types: r.types, kind: 'reaction' as const })),
   ];
-  return all.map(({ name, types, kind }) => {
+  return Promise.all(all.map(async ({ name, types, kind }) => {
     const record = checkpoints.get(name);
     const checkpoint = record?.position ?? 0;
-    const pending = repo
-      .unhandledByType(name, checkpoint, SCAN_LIMIT)
+    const pending = (await repo.unhandledByType(name, checkpoint, SCAN_LIMIT))
       .filter((row) => matchesAny(row.type, types))
       .reduce((sum, row) => sum + row.count, 0);
     return {
@@ -51,5 +61,5 @@ export function subscriberStatuses(host: ModuleHost, repo: OpsRepository): Subsc
       pendingCapped: head - checkpoint > SCAN_LIMIT,
       deadLetters: dead[name] ?? 0,
     };
-  });
+  }));
 }

@@ -2,8 +2,9 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
-import { NotFoundError } from '../errors.js';
-import { DeadLetters, errorMessage } from './DeadLetters.js';
+import { errorMessage, NotFoundError } from '../errors.js';
+import type { DeadLetters } from './DeadLetters.js';
+import type { ProcessedSubscriber } from './subscribers.js';
 
 export interface RetryPolicy {
   attempts: number;
@@ -11,23 +12,11 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
-/** What the processor runs: a named handler that records its own success (see ModuleHost). */
-export interface ProcessedSubscriber {
-  readonly name: string;
-  /** Synchronous when the handler is: a batch (ModuleConsumer, MemoryTransport) then runs it inside its transaction. */
-  handle(event: EventEnvelope, attempt: number): void | Promise<void>;
-  /** Called once the event is dead-lettered, so the subscriber can move past it. */
-  skip(event: EventEnvelope): void;
-}
-
 export type ProcessOutcome = 'handled' | 'dead-lettered' | 'aborted';
 
-/** A first attempt its caller ran itself: still running (its promise), or the error it threw. */
-export type FirstAttempt = Promise<void> | { error: unknown };
-
-/** Resolves once a first attempt that went async has ended, however it ended; at once for any other. */
-export async function attemptEnded(first: FirstAttempt | undefined): Promise<void> {
-  if (first && !('error' in first)) await first.catch(() => {});
+/** A first attempt its caller made itself (in a batch's transaction) and that failed. */
+export interface FailedAttempt {
+  error: unknown;
 }
 
 export interface ProcessorHooks {
@@ -67,41 +56,19 @@ export class AsyncEventProcessor {
     return this.inTurn(subscriber.name, () => this.processNow(subscriber, event));
   }
 
-  /**
-   * A subscriber's first attempt at an event, run inside a transaction its caller commits (a batch): 'handled'
-   * when the handler finished synchronously (report it with `handledOutside` once committed); 'busy' when an event
-   * or a dead-letter retry of this subscriber is in hand, so nothing may overtake it (queue it with `process`);
-   * otherwise the attempt still running or the error it threw (hand it to `resume`).
-   */
-  attemptNow(subscriber: ProcessedSubscriber, event: EventEnvelope): 'handled' | 'busy' | FirstAttempt {
-    // Stopping: `process` answers 'aborted' without running anything, and so must a batch.
-    if (this.turns.has(subscriber.name) || this.abort.signal.aborted) return 'busy';
-    try {
-      return subscriber.handle(event, 1) ?? 'handled';
-    } catch (error) {
-      return { error };
-    }
+  /** True while an event or a dead-letter retry of this subscriber is in hand: nothing of it may overtake that. */
+  busy(name: string): boolean {
+    return this.turns.has(name) || this.abort.signal.aborted;
   }
 
+  /** A first attempt made in a batch's transaction succeeded: counted like any other handled event. */
   handledOutside(subscriber: ProcessedSubscriber, event: EventEnvelope): void {
     this.hooks.onHandled?.(subscriber.name, event);
   }
 
-  /**
-   * Takes over an event whose first attempt its caller ran: waits for it when it is still running, and when it
-   * failed, goes on from attempt 2 exactly as `process` would (p-retry sees the first failure as its own).
-   */
-  resume(subscriber: ProcessedSubscriber, event: EventEnvelope, first: FirstAttempt): Promise<ProcessOutcome> {
-    return this.inTurn(subscriber.name, async () => {
-      if ('error' in first) return this.processNow(subscriber, event, first);
-      try {
-        await first;
-      } catch (error) {
-        return this.processNow(subscriber, event, { error });
-      }
-      this.hooks.onHandled?.(subscriber.name, event);
-      return 'handled';
-    });
+  /** Takes over an event whose first attempt (in a batch) failed: goes on from attempt 2 exactly as `process` would. */
+  resume(subscriber: ProcessedSubscriber, event: EventEnvelope, first: FailedAttempt): Promise<ProcessOutcome> {
+    return this.inTurn(subscriber.name, () => this.processNow(subscriber, event, first));
   }
 
   private inTurn<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -150,21 +117,20 @@ export class AsyncEventProcessor {
       return 'handled';
     } catch (error) {
       if (this.abort.signal.aborted) return 'aborted';
-      return this.deadLetter(subscriber, event, error, attempts);
+      return await this.deadLetter(subscriber, event, error, attempts);
     }
   }
 
-  private deadLetter(subscriber: ProcessedSubscriber, event: EventEnvelope, error: unknown, attempts: number): ProcessOutcome {
+  private async deadLetter(subscriber: ProcessedSubscriber, event: EventEnvelope, error: unknown, attempts: number): Promise<ProcessOutcome> {
     this.logFor(subscriber, event).error({ attempts, err: errorMessage(error) }, 'handler failed on its last attempt; event dead-lettered');
-    this.deadLetters.add(subscriber.name, event, error, attempts);
-    subscriber.skip(event);
+    await this.deadLetters.add(subscriber.name, event, error, attempts);
     this.hooks.onDeadLetter?.(subscriber.name, event, error);
     return 'dead-lettered';
   }
 
   /** Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. */
   async retryDeadLetter(id: string): Promise<'handled' | 'failed'> {
-    const letter = this.deadLetters.get(id);
+    const letter = await this.deadLetters.get(id);
     if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     const subscriber = this.subscribers.get(letter.subscriber);
     if (!subscriber) throw new NotFoundError(`subscriber ${letter.subscriber} of dead letter ${id} does not run in this process`);
@@ -172,19 +138,19 @@ export class AsyncEventProcessor {
   }
 
   private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope, attempts: number): Promise<'handled' | 'failed'> {
-    if (!this.deadLetters.get(id)) throw new NotFoundError(`no dead letter ${id}`); // retried meanwhile
+    if (!(await this.deadLetters.get(id))) throw new NotFoundError(`no dead letter ${id}`); // retried meanwhile
     try {
       await subscriber.handle(event, attempts + 1);
-      this.deadLetters.delete(id);
+      await this.deadLetters.delete(id);
       this.hooks.onHandled?.(subscriber.name, event);
       return 'handled';
     } catch (error) {
-      this.deadLetters.recordFailedRetry(id, error, 1);
+      await this.deadLetters.recordFailedRetry(id, error, 1);
       return 'failed';
     }
   }
 
-  discardDeadLetter(id: string): void {
-    if (!this.deadLetters.delete(id)) throw new NotFoundError(`no dead letter ${id}`);
+  async discardDeadLetter(id: string): Promise<void> {
+    if (!(await this.deadLetters.delete(id))) throw new NotFoundError(`no dead letter ${id}`);
   }
 }

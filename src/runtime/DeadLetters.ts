@@ -1,8 +1,8 @@
 // Events a subscriber could not handle after its last attempt, kept with the error for an operator.
 import { randomUUID } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db/openDatabase.js';
 import type { EventEnvelope } from '../events/envelope.js';
+import { errorMessage } from '../errors.js';
+import type { Storage } from '../storage/Storage.js';
 
 export interface DeadLetter {
   id: string;
@@ -20,79 +20,57 @@ export interface DeadLetterWithEvent extends DeadLetter {
   stack: string | null;
 }
 
-const COLUMNS = `id, subscriber, event_id AS eventId, event_type AS eventType, error, attempts,
-  first_failed_at AS firstFailedAt, last_failed_at AS lastFailedAt`;
+const COLUMNS = `id, subscriber, event_id AS "eventId", event_type AS "eventType", error, attempts,
+  first_failed_at AS "firstFailedAt", last_failed_at AS "lastFailedAt"`;
 
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+const SQL = {
+  // A redelivered event that fails again updates its dead letter instead of adding a second one.
+  upsert: `INSERT INTO dead_letters (id, subscriber, event_id, event_type, event, error, stack, attempts, first_failed_at, last_failed_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (subscriber, event_id) DO UPDATE SET error = excluded.error, stack = excluded.stack,
+      attempts = dead_letters.attempts + excluded.attempts, last_failed_at = excluded.last_failed_at`,
+  byId: `SELECT ${COLUMNS}, event, stack FROM dead_letters WHERE id = ?`,
+  list: `SELECT ${COLUMNS} FROM dead_letters ORDER BY first_failed_at, id LIMIT ? OFFSET ?`,
+  listBySubscriber: `SELECT ${COLUMNS} FROM dead_letters WHERE subscriber = ? ORDER BY first_failed_at, id LIMIT ? OFFSET ?`,
+  remove: 'DELETE FROM dead_letters WHERE id = ?',
+  bump: 'UPDATE dead_letters SET attempts = attempts + ?, error = ?, stack = ?, last_failed_at = ? WHERE id = ?',
+  counts: 'SELECT subscriber, COUNT(*) AS count FROM dead_letters GROUP BY subscriber',
+};
+
+function stackOf(error: unknown): string | null {
+  return error instanceof Error && error.stack ? error.stack.slice(0, 8000) : null;
 }
 
 export class DeadLetters {
-  private readonly upsert: Statement;
-  private readonly byId: Statement;
-  private readonly list: Statement;
-  private readonly listBySubscriber: Statement;
-  private readonly remove: Statement;
-  private readonly bump: Statement;
-  private readonly counts: Statement;
+  constructor(private readonly storage: Storage) {}
 
-  constructor(db: Db) {
-    // A redelivered event that fails again updates its dead letter instead of adding a second one.
-    this.upsert = db.prepare(
-      `INSERT INTO dead_letters (id, subscriber, event_id, event_type, event, error, stack, attempts, first_failed_at, last_failed_at)
-       VALUES (@id, @subscriber, @eventId, @eventType, @event, @error, @stack, @attempts, @now, @now)
-       ON CONFLICT (subscriber, event_id) DO UPDATE SET error = excluded.error, stack = excluded.stack,
-         attempts = attempts + excluded.attempts, last_failed_at = excluded.last_failed_at`,
-    );
-    this.byId = db.prepare(`SELECT ${COLUMNS}, event, stack FROM dead_letters WHERE id = ?`);
-    this.list = db.prepare(`SELECT ${COLUMNS} FROM dead_letters ORDER BY first_failed_at, id LIMIT ? OFFSET ?`);
-    this.listBySubscriber = db.prepare(
-      `SELECT ${COLUMNS} FROM dead_letters WHERE subscriber = ? ORDER BY first_failed_at, id LIMIT ? OFFSET ?`,
-    );
-    this.remove = db.prepare('DELETE FROM dead_letters WHERE id = ?');
-    this.bump = db.prepare(
-      'UPDATE dead_letters SET attempts = attempts + ?, error = ?, stack = ?, last_failed_at = ? WHERE id = ?',
-    );
-    this.counts = db.prepare('SELECT subscriber, COUNT(*) AS count FROM dead_letters GROUP BY subscriber');
+  async add(subscriber: string, event: EventEnvelope, error: unknown, attempts: number): Promise<void> {
+    const now = new Date().toISOString();
+    await this.storage.run(SQL.upsert, [randomUUID(), subscriber, event.id, event.type, JSON.stringify(event), errorMessage(error).slice(0, 2000), stackOf(error), attempts, now, now]);
   }
 
-  add(subscriber: string, event: EventEnvelope, error: unknown, attempts: number): void {
-    this.upsert.run({
-      id: randomUUID(),
-      subscriber,
-      eventId: event.id,
-      eventType: event.type,
-      event: JSON.stringify(event),
-      error: errorMessage(error).slice(0, 2000),
-      stack: error instanceof Error && error.stack ? error.stack.slice(0, 8000) : null,
-      attempts,
-      now: new Date().toISOString(),
-    });
-  }
-
-  get(id: string): DeadLetterWithEvent | undefined {
-    const row = this.byId.get(id) as (DeadLetter & { event: string; stack: string | null }) | undefined;
+  async get(id: string): Promise<DeadLetterWithEvent | undefined> {
+    const row = await this.storage.one<DeadLetter & { event: string; stack: string | null }>(SQL.byId, [id]);
     return row && { ...row, event: JSON.parse(row.event) };
   }
 
-  find(options: { subscriber?: string; limit?: number; offset?: number } = {}): DeadLetter[] {
+  find(options: { subscriber?: string; limit?: number; offset?: number } = {}): Promise<DeadLetter[]> {
     const limit = options.limit ?? 100;
     const offset = options.offset ?? 0;
-    return (options.subscriber ? this.listBySubscriber.all(options.subscriber, limit, offset) : this.list.all(limit, offset)) as DeadLetter[];
+    return options.subscriber ? this.storage.all<DeadLetter>(SQL.listBySubscriber, [options.subscriber, limit, offset]) : this.storage.all<DeadLetter>(SQL.list, [limit, offset]);
   }
 
-  delete(id: string): boolean {
-    return this.remove.run(id).changes > 0;
+  async delete(id: string): Promise<boolean> {
+    return (await this.storage.run(SQL.remove, [id])) > 0;
   }
 
-  recordFailedRetry(id: string, error: unknown, attempts: number): void {
-    const stack = error instanceof Error && error.stack ? error.stack.slice(0, 8000) : null;
-    this.bump.run(attempts, errorMessage(error).slice(0, 2000), stack, new Date().toISOString(), id);
+  async recordFailedRetry(id: string, error: unknown, attempts: number): Promise<void> {
+    await this.storage.run(SQL.bump, [attempts, errorMessage(error).slice(0, 2000), stackOf(error), new Date().toISOString(), id]);
   }
 
-  countBySubscriber(): Record<string, number> {
+  async countBySubscriber(): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    for (const row of this.counts.all() as { subscriber: string; count: number }[]) out[row.subscriber] = row.count;
+    for (const row of await this.storage.all<{ subscriber: string; count: number }>(SQL.counts)) out[row.subscriber] = row.count;
     return out;
   }
 }

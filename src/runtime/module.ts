@@ -2,32 +2,68 @@
 import type { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config, ModuleName } from '../config.js';
-import type { Migration } from '../db/migrate.js';
-import type { Db } from '../db/openDatabase.js';
 import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
+import type { Migration } from '../storage/migrate.js';
+import type { Sql, Transaction, TransactionOptions } from '../storage/Storage.js';
 import type { AppendOptions, EventStore } from '../store/EventStore.js';
 
-/** The inside of one SQLite transaction: read-model changes through `db`, events through `append`. */
+/** The inside of one transaction: read-model changes through `tx`, events through `append`. */
 export interface UnitOfWork {
-  readonly db: Db;
-  append(events: readonly EventEnvelope[], options?: AppendOptions): StoredEvent[];
+  readonly tx: Transaction;
+  /**
+   * Appends events to the store, writes their outbox rows and runs the inline projections, all in this
+   * transaction; the events go to the transport once it has committed.
+   */
+  append(events: readonly EventEnvelope[], options?: AppendOptions): Promise<StoredEvent[]>;
+  /** Runs `fn` in a savepoint: when it throws, its writes and the events it appended are undone. */
+  savepoint<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
-export type Commit = <T>(fn: (uow: UnitOfWork) => T) => T;
+/** Runs `fn` in one transaction: read-model changes, events, outbox rows and inline projections commit together. */
+export type Commit = <T>(fn: (uow: UnitOfWork) => Promise<T>, options?: TransactionOptions) => Promise<T>;
 
-/** A commit that shares its transaction with the others asked for in the same turn; settles once durable. */
-export type GroupedCommit = <T>(fn: (uow: UnitOfWork) => T) => Promise<T>;
+/** An event as subscribers get it: from the store it carries its position; from RabbitMQ it does not. */
+export type DeliveredEvent = EventEnvelope & { position?: number };
 
 /**
- * Keeps facts in the module's own tables. Synchronous, no I/O, no events: the host runs it inside the
- * publisher's transaction when both share a process, and from the module's queue otherwise.
+ * Keeps facts in the module's own tables. No I/O, no events: the host runs it inside the publisher's transaction
+ * when both share a process, and from the module's queue otherwise.
  */
 export interface Projection {
   name: string;
   types: string[];
   /** Tables this projection alone writes; a rebuild empties them and replays the log. */
   tables: string[];
-  apply(event: EventEnvelope, db: Db): void;
+  apply(event: DeliveredEvent, tx: Transaction): Promise<void>;
+}
+
+interface ReactionBase {
+  name: string;
+  types: string[];
+  /** Set when the reaction only writes its own tables, so a rebuild may empty them and replay it. */
+  tables?: string[];
+}
+
+/**
+ * Changes state and may emit events, inside a transaction the runtime opens and commits with the record that the
+ * event was handled: no I/O in it. Under load many events share one transaction; when one of them throws, the
+ * transaction is undone and runs again without it, so `apply` may run more than once for an event, but only one
+ * run commits. It must therefore do nothing but database work through `uow`.
+ */
+export interface TransactionalReaction extends ReactionBase {
+  apply(event: DeliveredEvent, uow: UnitOfWork, ctx: { readonly attempt: number; readonly log: Logger }): Promise<void>;
+}
+
+/** Calls something outside the database (mail, SMS, a gateway), then records what it did with its own commits. */
+export interface EffectfulReaction extends ReactionBase {
+  handle(event: DeliveredEvent, ctx: ReactionContext): Promise<void>;
+}
+
+/** Does something after the commit, one event at a time per subscriber, retried, then dead-lettered. */
+export type Reaction = TransactionalReaction | EffectfulReaction;
+
+export function isTransactional(reaction: Reaction): reaction is TransactionalReaction {
+  return 'apply' in reaction;
 }
 
 export interface ReactionContext {
@@ -35,22 +71,20 @@ export interface ReactionContext {
   readonly attempt: number;
   readonly log: Logger;
   /**
-   * Commits effects and emitted events together with the record that this event was handled: after it, a
-   * redelivery is skipped. A reaction with several independent effects (mail, then SMS) commits each one with
-   * the module's own `commit` and its own per-effect record, and lets the host record the event at the end.
-   * While the handler runs synchronously it may be one of a batch: its commits then join the batch's transaction,
-   * each in a savepoint (a commit that throws is undone alone), and are durable before the event counts as handled.
+   * Commits a change together with the record that this event was handled: after it, a redelivery is skipped, and
+   * when another consumer recorded the event first, `fn` does not run (undefined). A reaction with several
+   * independent effects (mail, then SMS) commits each with the module's own `commit` and its own per-effect
+   * record instead, and lets the host record the event once `handle` has resolved.
    */
-  commit: Commit;
+  commit<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T | undefined>;
 }
 
-/** Does something after the commit (mail, state changes that emit events, counting), one event at a time. */
-export interface Reaction {
+/** Work a module runs in the background: once at start, then every `everyMs` after the previous run ended. */
+export interface BackgroundJob {
   name: string;
-  types: string[];
-  /** Set when the reaction only writes its own tables, so a rebuild may empty them and replay it. */
-  tables?: string[];
-  handle(event: EventEnvelope, ctx: ReactionContext): void | Promise<void>;
+  everyMs?: number;
+  /** Should return soon after `signal` aborts (on stop). */
+  run(signal: AbortSignal): Promise<void>;
 }
 
 /** What a module builds once its tables exist. */
@@ -58,17 +92,18 @@ export interface ModuleParts {
   projections?: Projection[];
   reactions?: Reaction[];
   routes?(router: Router): void;
+  /** Scheduled work: started after delivery starts, stopped before the transport stops. */
+  jobs?: BackgroundJob[];
   stop?(): Promise<void> | void;
 }
 
 export interface ModuleDeps {
   config: Config;
-  db: Db;
+  /** Reads, and writes that commit on their own (nothing that must commit with events). */
+  db: Sql;
   /** Read access to the log (for replays); writes go through `commit`. */
   store: EventStore;
   commit: Commit;
-  /** For request paths many clients run at once: one transaction for all of a turn's (see ModuleHost.commitGrouped). */
-  commitGrouped: GroupedCommit;
   log: Logger;
 }
 

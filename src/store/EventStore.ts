@@ -1,8 +1,8 @@
-// Append-only event log on SQLite: per-aggregate versions without gaps, one global position, optimistic concurrency.
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db/openDatabase.js';
+// Append-only event log: per-aggregate versions without gaps, one global position in commit order, optimistic concurrency.
 import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import { ConcurrencyError } from '../errors.js';
+import { isUniqueViolation } from '../storage/errors.js';
+import { inJsonArray, perEngine, type Sql, type Storage, type Transaction } from '../storage/Storage.js';
 
 export interface AppendOptions {
   /** The version the stream must be at before this append (0 for a new stream). */
@@ -43,143 +43,195 @@ export function rowToEvent(row: EventRow): StoredEvent {
   };
 }
 
+/** The lock every append takes first: on PostgreSQL it makes positions commit in the order they were handed out. */
+export const APPEND_LOCK = 'events.append';
+
 const COLUMNS = 'position, id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata';
+// A JSON array parameter keeps each filter one prepared statement whatever the number of values.
+const inJson = { sqlite: 'IN (SELECT value FROM json_each(?))', postgres: 'IN (SELECT jsonb_array_elements_text(?::jsonb))' };
+const both = (f: (inList: string) => string) => ({ sqlite: f(inJson.sqlite), postgres: f(inJson.postgres) });
+
+const SQL = {
+  insert: `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING position`,
+  // PostgreSQL takes a batch in one statement: a round trip per event would cost more than the inserts.
+  insertMany: `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
+    SELECT id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at
+    FROM jsonb_to_recordset(?::jsonb) AS r(n int, id text, type text, aggregate_type text, aggregate_id text, version int,
+      occurred_at text, payload text, metadata text, recorded_at text)
+    ORDER BY n
+    ON CONFLICT (id) DO NOTHING RETURNING position, id`,
+  versionOf: 'SELECT COALESCE(MAX(version), 0) FROM events WHERE aggregate_id = ?',
+  lockVersions: 'SELECT aggregate_id, version FROM paybus_lock_versions(?, ?::jsonb)',
+  // Several streams' versions at once (on PostgreSQL without the lock only to show in a test what the lock is for).
+  versionsOf: {
+    sqlite: `SELECT a.value AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.value), 0) AS version
+      FROM json_each(?) AS a`,
+    postgres: `SELECT a.id AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.id), 0) AS version
+      FROM jsonb_array_elements_text(?::jsonb) AS a(id)`,
+  },
+  storedIds: perEngine((e) => `SELECT id FROM events WHERE id ${inJsonArray(e)}`),
+  streamFrom: `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND version >= ? ORDER BY version`,
+  allAfter: `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+  typesAfter: perEngine((e) => `SELECT ${COLUMNS} FROM events WHERE position > ? AND type ${inJsonArray(e)} ORDER BY position LIMIT ?`),
+  streamAfter: `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? ORDER BY position LIMIT ?`,
+  streamTypesAfter: perEngine((e) => `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? AND type ${inJsonArray(e)} ORDER BY position LIMIT ?`),
+  head: 'SELECT COALESCE(MAX(position), 0) FROM events',
+  count: 'SELECT COUNT(*) FROM events',
+  byId: `SELECT ${COLUMNS} FROM events WHERE id = ?`,
+};
+
+export interface EventStoreOptions {
+  /** Take the append lock (the default). false exists only so a test can show what goes wrong without it. */
+  appendLock?: boolean;
+}
 
 export class EventStore {
-  private readonly insert: Statement;
-  private readonly positionOfId: Statement;
-  private readonly versionOf: Statement;
-  private readonly streamFrom: Statement;
-  private readonly allAfter: Statement;
-  private readonly typesAfter: Statement;
-  private readonly streamAfter: Statement;
-  private readonly streamTypesAfter: Statement;
-  private readonly head: Statement;
-  private readonly byId: Statement;
-  private readonly appendTx: (events: readonly EventEnvelope[], options: AppendOptions) => StoredEvent[];
-
-  constructor(private readonly db: Db) {
-    this.insert = db.prepare(
-      `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-    );
-    this.positionOfId = db.prepare('SELECT position FROM events WHERE id = ?').pluck();
-    this.versionOf = db.prepare('SELECT COALESCE(MAX(version), 0) FROM events WHERE aggregate_id = ?').pluck();
-    this.streamFrom = db.prepare(`SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND version >= ? ORDER BY version`);
-    this.allAfter = db.prepare(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
-    // json_each keeps the type filter one prepared statement whatever the number of types.
-    this.typesAfter = db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?`,
-    );
-    this.streamAfter = db.prepare(`SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? ORDER BY position LIMIT ?`);
-    this.streamTypesAfter = db.prepare(
-      `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?`,
-    );
-    this.head = db.prepare('SELECT COALESCE(MAX(position), 0) FROM events').pluck();
-    this.byId = db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
-    // IMMEDIATE takes the write lock before reading the stream version, so two processes appending to one
-    // stream serialise on busy_timeout instead of failing with SQLITE_BUSY_SNAPSHOT.
-    const tx = db.transaction((events: readonly EventEnvelope[], options: AppendOptions) => this.appendInTransaction(events, options));
-    this.appendTx = (events, options) => (db.inTransaction ? tx(events, options) : tx.immediate(events, options));
-  }
+  constructor(
+    private readonly storage: Storage,
+    private readonly options: EventStoreOptions = {},
+  ) {}
 
   /**
-   * Appends events all-or-nothing and returns the ones newly stored, with their positions.
+   * Appends events all-or-nothing within `tx` and returns the ones newly stored, with their positions.
    * An event whose id is already stored is skipped, so a retried append is a no-op.
    */
-  append(events: readonly EventEnvelope[], options: AppendOptions = {}): StoredEvent[] {
+  async append(tx: Transaction, events: readonly EventEnvelope[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    return this.appendTx(events, options);
+    if (options.expectedVersion !== undefined && new Set(events.map((e) => e.aggregateId)).size > 1) {
+      throw new Error('expectedVersion applies to one stream; append events of several aggregates without it');
+    }
+    const versions = await this.lockAndReadVersions(tx, [...new Set(events.map((e) => e.aggregateId))]);
+    const rows: EventEnvelope[] = [];
+    const unexpected: EventEnvelope[] = [];
+    if (options.expectedVersion !== undefined) {
+      const [aggregateId, current] = [...versions][0]!;
+      if (current !== options.expectedVersion) {
+        if ((await this.storedIds(tx, events)).size === events.length) return [];
+        throw new ConcurrencyError(aggregateId, options.expectedVersion, current);
+      }
+    }
+    for (const event of events) {
+      // Fast path: the next version of the stream. Anything else is either a retried append (its id is stored
+      // already: skipped) or a lost race / gap.
+      if (event.version === versions.get(event.aggregateId)! + 1) {
+        rows.push(event);
+        versions.set(event.aggregateId, event.version);
+      } else unexpected.push(event);
+    }
+    if (unexpected.length > 0) {
+      const stored = await this.storedIds(tx, unexpected);
+      const lost = unexpected.find((e) => !stored.has(e.id));
+      if (lost) throw new ConcurrencyError(lost.aggregateId, lost.version - 1, versions.get(lost.aggregateId)!);
+    }
+    return this.insert(tx, rows);
   }
 
-  getEvents(aggregateId: string, options: { fromVersion?: number } = {}): StoredEvent[] {
-    return (this.streamFrom.all(aggregateId, options.fromVersion ?? 1) as EventRow[]).map(rowToEvent);
+  async getEvents(aggregateId: string, options: { fromVersion?: number } = {}, sql: Sql = this.storage): Promise<StoredEvent[]> {
+    return (await sql.all<EventRow>(SQL.streamFrom, [aggregateId, options.fromVersion ?? 1])).map(rowToEvent);
   }
 
   /** Folds an aggregate's stream into state, the way a command handler rebuilds it. */
-  replay<S>(aggregateId: string, evolve: (state: S, event: StoredEvent) => S, initial: S): S {
-    let state = initial;
-    for (const row of this.streamFrom.iterate(aggregateId, 1) as IterableIterator<EventRow>) state = evolve(state, rowToEvent(row));
-    return state;
+  async replay<S>(aggregateId: string, evolve: (state: S, event: StoredEvent) => S, initial: S, sql: Sql = this.storage): Promise<S> {
+    return (await this.getEvents(aggregateId, {}, sql)).reduce(evolve, initial);
   }
 
-  readAll(options: ReadAllOptions = {}): StoredEvent[] {
+  async readAll(options: ReadAllOptions = {}, sql: Sql = this.storage): Promise<StoredEvent[]> {
     const after = options.after ?? 0;
     const limit = options.limit ?? 100;
     const types = options.types && options.types.length > 0 ? JSON.stringify(options.types) : undefined;
     let rows: EventRow[];
     if (options.aggregateId !== undefined) {
-      rows = (types ? this.streamTypesAfter.all(options.aggregateId, after, types, limit) : this.streamAfter.all(options.aggregateId, after, limit)) as EventRow[];
+      rows = types
+        ? await sql.all<EventRow>(SQL.streamTypesAfter, [options.aggregateId, after, types, limit])
+        : await sql.all<EventRow>(SQL.streamAfter, [options.aggregateId, after, limit]);
     } else {
-      rows = (types ? this.typesAfter.all(after, types, limit) : this.allAfter.all(after, limit)) as EventRow[];
+      rows = types ? await sql.all<EventRow>(SQL.typesAfter, [after, types, limit]) : await sql.all<EventRow>(SQL.allAfter, [after, limit]);
     }
     return rows.map(rowToEvent);
   }
 
-  currentVersion(aggregateId: string): number {
-    return this.versionOf.get(aggregateId) as number;
+  async currentVersion(aggregateId: string, sql: Sql = this.storage): Promise<number> {
+    return (await sql.value<number>(SQL.versionOf, [aggregateId]))!;
   }
 
-  headPosition(): number {
-    return this.head.get() as number;
+  async headPosition(sql: Sql = this.storage): Promise<number> {
+    return (await sql.value<number>(SQL.head))!;
   }
 
-  getById(id: string): StoredEvent | undefined {
-    const row = this.byId.get(id) as EventRow | undefined;
+  /** How many events are stored (the head position says so on SQLite only: on PostgreSQL a rolled-back append leaves a gap). */
+  async count(sql: Sql = this.storage): Promise<number> {
+    return (await sql.value<number>(SQL.count))!;
+  }
+
+  async getById(id: string, sql: Sql = this.storage): Promise<StoredEvent | undefined> {
+    const row = await sql.one<EventRow>(SQL.byId, [id]);
     return row && rowToEvent(row);
   }
 
-  private insertRow(event: EventEnvelope, recordedAt: string, current: number) {
+  /**
+   * Takes the append lock, held to the end of the transaction, then reads each stream's version. The lock makes a
+   * reader that saw position 41 committed never miss a 40 that commits later: 40's transaction would have had to
+   * commit before 41's could take the lock. PostgreSQL does both in one round trip (paybus_lock_versions).
+   */
+  private async lockAndReadVersions(tx: Transaction, aggregateIds: readonly string[]): Promise<Map<string, number>> {
+    const locked = this.options.appendLock !== false;
+    if (tx.engine === 'postgres') {
+      const ids = JSON.stringify(aggregateIds);
+      const rows = await tx.all<{ aggregate_id: string; version: number }>(locked ? SQL.lockVersions : SQL.versionsOf, locked ? [APPEND_LOCK, ids] : [ids]);
+      return new Map(rows.map((r) => [r.aggregate_id, r.version]));
+    }
+    if (locked) await tx.lock(APPEND_LOCK);
+    if (aggregateIds.length === 1) return new Map([[aggregateIds[0]!, (await tx.value<number>(SQL.versionOf, [aggregateIds[0]]))!]]);
+    const rows = await tx.all<{ aggregate_id: string; version: number }>(SQL.versionsOf, [JSON.stringify(aggregateIds)]);
+    return new Map(rows.map((r) => [r.aggregate_id, r.version]));
+  }
+
+  private async storedIds(sql: Sql, events: readonly EventEnvelope[]): Promise<Set<string>> {
+    const rows = await sql.all<{ id: string }>(SQL.storedIds, [JSON.stringify(events.map((e) => e.id))]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  private async insert(tx: Transaction, events: readonly EventEnvelope[]): Promise<StoredEvent[]> {
+    const recordedAt = new Date().toISOString();
+    const stored: StoredEvent[] = [];
     try {
-      return this.insert.run(
-        event.id,
-        event.type,
-        event.aggregateType,
-        event.aggregateId,
-        event.version,
-        event.occurredAt,
-        JSON.stringify(event.payload),
-        JSON.stringify(event.metadata),
-        recordedAt,
-      );
+      if (tx.engine === 'postgres' && events.length > 1) {
+        const records = events.map((e, n) => ({ n, ...columnsOf(e), recorded_at: recordedAt }));
+        const positions = new Map((await tx.all<{ position: number; id: string }>(SQL.insertMany, [JSON.stringify(records)])).map((r) => [r.id, r.position]));
+        for (const event of events) {
+          const position = positions.get(event.id);
+          if (position !== undefined) stored.push({ ...event, position });
+        }
+        return stored;
+      }
+      for (const event of events) {
+        const c = columnsOf(event);
+        const position = await tx.value<number>(SQL.insert, [c.id, c.type, c.aggregate_type, c.aggregate_id, c.version, c.occurred_at, c.payload, c.metadata, recordedAt]);
+        // undefined: the same id is stored already, under another stream position.
+        if (position !== undefined) stored.push({ ...event, position });
+      }
+      return stored;
     } catch (error) {
       // The unique (aggregate_id, version) index is the last line of defence against a lost race.
-      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ConcurrencyError(event.aggregateId, event.version - 1, current);
+      if (isUniqueViolation(error)) {
+        const first = events[0]!;
+        throw new ConcurrencyError(first.aggregateId, first.version - 1);
+      }
       throw error;
     }
   }
+}
 
-  private appendInTransaction(events: readonly EventEnvelope[], options: AppendOptions): StoredEvent[] {
-    if (options.expectedVersion !== undefined && new Set(events.map((e) => e.aggregateId)).size > 1) {
-      throw new Error('expectedVersion applies to one stream; append events of several aggregates without it');
-    }
-    const versions = new Map<string, number>();
-    const recordedAt = new Date().toISOString();
-    const stored: StoredEvent[] = [];
-    for (const event of events) {
-      let current = versions.get(event.aggregateId);
-      if (current === undefined) {
-        current = this.currentVersion(event.aggregateId);
-        if (options.expectedVersion !== undefined && current !== options.expectedVersion) {
-          if (this.allStored(events)) return [];
-          throw new ConcurrencyError(event.aggregateId, options.expectedVersion, current);
-        }
-      }
-      // Fast path: the next version of the stream. Anything else is either a retried append (its id is
-      // stored already: skip it) or a lost race / gap.
-      if (event.version !== current + 1) {
-        if (this.positionOfId.get(event.id) !== undefined) continue;
-        throw new ConcurrencyError(event.aggregateId, event.version - 1, current);
-      }
-      const info = this.insertRow(event, recordedAt, current);
-      if (info.changes === 0) continue; // same id already stored under another stream position
-      versions.set(event.aggregateId, event.version);
-      stored.push({ ...event, position: Number(info.lastInsertRowid) });
-    }
-    return stored;
-  }
-
-  private allStored(events: readonly EventEnvelope[]): boolean {
-    return events.every((e) => this.positionOfId.get(e.id) !== undefined);
-  }
+function columnsOf(event: EventEnvelope) {
+  return {
+    id: event.id,
+    type: event.type,
+    aggregate_type: event.aggregateType,
+    aggregate_id: event.aggregateId,
+    version: event.version,
+    occurred_at: event.occurredAt,
+    payload: JSON.stringify(event.payload),
+    metadata: JSON.stringify(event.metadata),
+  };
 }

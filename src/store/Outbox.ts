@@ -1,7 +1,6 @@
 // Outbox rows: written in the same transaction as the events they carry, marked published only after delivery.
-import type { Statement } from 'better-sqlite3';
-import type { Db } from '../db/openDatabase.js';
 import type { StoredEvent } from '../events/envelope.js';
+import { inJsonArray, perEngine, type Storage, type Transaction } from '../storage/Storage.js';
 
 export interface OutboxRow {
   id: number;
@@ -25,60 +24,55 @@ export function serializeEnvelope(event: StoredEvent): string {
   return JSON.stringify(envelope);
 }
 
-export class Outbox {
-  private readonly insert: Statement;
-  private readonly pendingRows: Statement;
-  private readonly markRange: Statement;
-  private readonly markOne: Statement;
-  private readonly failRange: Statement;
-  private readonly countPending: Statement;
-  private readonly oldest: Statement;
-  private readonly lastErr: Statement;
+const SQL = {
+  insert: 'INSERT INTO outbox (event_id, event_type, body, created_at) VALUES (?, ?, ?, ?) RETURNING id',
+  insertMany: `INSERT INTO outbox (event_id, event_type, body, created_at)
+    SELECT event_id, event_type, body, created_at FROM jsonb_to_recordset(?::jsonb)
+      AS r(n int, event_id text, event_type text, body text, created_at text)
+    ORDER BY n RETURNING id`,
+  pending: `SELECT id, event_id AS "eventId", event_type AS "eventType", body, created_at AS "createdAt", attempts
+    FROM outbox WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
+  // By the ids actually published, never by a range: with several writers a row inside the range may have
+  // committed after the batch was read, and a range would mark it sent without sending it.
+  mark: perEngine((e) => `UPDATE outbox SET published_at = ? WHERE id ${inJsonArray(e, 'bigint')} AND published_at IS NULL`),
+  fail: perEngine((e) => `UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id ${inJsonArray(e, 'bigint')} AND published_at IS NULL`),
+  countPending: 'SELECT COUNT(*) FROM outbox WHERE published_at IS NULL',
+  oldest: 'SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1',
+  lastError: 'SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1',
+};
 
-  constructor(db: Db) {
-    this.insert = db.prepare('INSERT INTO outbox (event_id, event_type, body, created_at) VALUES (?, ?, ?, ?)');
-    this.pendingRows = db.prepare(
-      `SELECT id, event_id AS eventId, event_type AS eventType, body, created_at AS createdAt, attempts
-       FROM outbox WHERE published_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
-    );
-    this.markRange = db.prepare('UPDATE outbox SET published_at = ? WHERE id >= ? AND id <= ? AND published_at IS NULL');
-    this.markOne = db.prepare('UPDATE outbox SET published_at = ? WHERE id = ?');
-    this.failRange = db.prepare(
-      'UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id >= ? AND id <= ? AND published_at IS NULL',
-    );
-    this.countPending = db.prepare('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL').pluck();
-    this.oldest = db.prepare('SELECT created_at FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT 1').pluck();
-    this.lastErr = db.prepare('SELECT last_error FROM outbox WHERE last_error IS NOT NULL ORDER BY id DESC LIMIT 1').pluck();
-  }
+export class Outbox {
+  constructor(private readonly storage: Storage) {}
 
   /** Must run inside the transaction that appended the events. Returns the outbox ids, in order. */
-  add(events: readonly StoredEvent[]): number[] {
+  async add(tx: Transaction, events: readonly StoredEvent[]): Promise<number[]> {
     const now = new Date().toISOString();
-    return events.map((e) => Number(this.insert.run(e.id, e.type, serializeEnvelope(e), now).lastInsertRowid));
+    if (tx.engine === 'postgres' && events.length > 1) {
+      const records = events.map((e, n) => ({ n, event_id: e.id, event_type: e.type, body: serializeEnvelope(e), created_at: now }));
+      return (await tx.all<{ id: number }>(SQL.insertMany, [JSON.stringify(records)])).map((r) => r.id);
+    }
+    const ids: number[] = [];
+    for (const e of events) ids.push((await tx.value<number>(SQL.insert, [e.id, e.type, serializeEnvelope(e), now]))!);
+    return ids;
   }
 
-  pending(limit: number, afterId = 0): OutboxRow[] {
-    return this.pendingRows.all(afterId, limit) as OutboxRow[];
+  pending(limit: number, afterId = 0): Promise<OutboxRow[]> {
+    return this.storage.all<OutboxRow>(SQL.pending, [afterId, limit]);
   }
 
-  markPublishedRange(firstId: number, lastId: number): void {
-    this.markRange.run(new Date().toISOString(), firstId, lastId);
+  async markPublished(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await this.storage.run(SQL.mark, [new Date().toISOString(), JSON.stringify(ids)]);
   }
 
-  markPublished(ids: readonly number[]): void {
-    const now = new Date().toISOString();
-    for (const id of ids) this.markOne.run(now, id);
+  async recordFailure(ids: readonly number[], error: string): Promise<void> {
+    if (ids.length > 0) await this.storage.run(SQL.fail, [error.slice(0, 1000), JSON.stringify(ids)]);
   }
 
-  recordFailure(firstId: number, lastId: number, error: string): void {
-    this.failRange.run(error.slice(0, 1000), firstId, lastId);
-  }
-
-  status(): OutboxStatus {
+  async status(): Promise<OutboxStatus> {
     return {
-      pending: this.countPending.get() as number,
-      oldestPendingAt: (this.oldest.get() as string | undefined) ?? null,
-      lastError: (this.lastErr.get() as string | undefined) ?? null,
+      pending: (await this.storage.value<number>(SQL.countPending))!,
+      oldestPendingAt: (await this.storage.value<string>(SQL.oldest)) ?? null,
+      lastError: (await this.storage.value<string>(SQL.lastError)) ?? null,
     };
   }
 }

@@ -37,8 +37,8 @@ describe('GET /analytics/summary', () => {
   it('when an event is redelivered or appended twice, then it is counted once', async () => {
     t = await startTestApp();
     const event = createUserCreatedEvent(randomUUID(), 'once@example.com', 'Once', null);
-    const [stored] = t.app.host.commit((uow) => uow.append([event]));
-    expect(t.app.host.commit((uow) => uow.append([event]))).to.deep.equal([]);
+    const [stored] = await t.app.host.commit((uow) => uow.append([event]));
+    expect(await t.app.host.commit((uow) => uow.append([event]))).to.deep.equal([]);
     await t.settle();
     const before = await summary();
     expect(before.byType).to.deep.equal({ 'user.created': 1 });
@@ -50,14 +50,14 @@ describe('GET /analytics/summary', () => {
     const after = await summary();
     expect(after.totalEvents).to.equal(1);
     expect(after.byType).to.deep.equal({ 'user.created': 1 });
-    const samples = t.app.db.prepare('SELECT COUNT(*) FROM analytics_latency_samples').pluck().get();
+    const samples = await t.app.storage.value('SELECT COUNT(*) FROM analytics_latency_samples');
     expect(samples).to.equal(1);
   });
 
   it('counts an event on the UTC day it occurred, not the day it was handled', async () => {
     t = await startTestApp();
     const leapNight = createUserCreatedEvent(randomUUID(), 'leap@example.com', 'Leap', null, { occurredAt: '2024-02-29T23:59:59.999Z' });
-    t.app.host.commit((uow) => uow.append([leapNight]));
+    await t.app.host.commit((uow) => uow.append([leapNight]));
     await t.settle();
     const body = await summary();
     expect(body.byDay).to.deep.equal({ '2024-02-29': 1 });

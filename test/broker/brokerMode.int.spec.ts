@@ -85,12 +85,12 @@ describe('broker mode (EVENT_TRANSPORT=rabbitmq)', function () {
     const created = await api.http.post('/users').send({ email: 'flow@broker.test', name: 'Flow' }).expect(201);
     await api.http.patch(`/users/${created.body.id}`).send({ email: 'flow2@broker.test' }).expect(200);
     await api.settle();
-    await waitUntil(() => projectedUsers(worker.app.db, 'mirror').length === 1 && projectedUsers(worker.app.db, 'mirror')[0]!.email === 'flow2@broker.test');
+    await waitUntil(async () => (await projectedUsers(worker.app.storage, 'mirror'))[0]?.email === 'flow2@broker.test');
 
-    expect(effects(api.app.db, 'probe').map((e) => e.type)).to.deep.equal(['user.created', 'user.updated']);
-    expect(projectedUsers(worker.app.db, 'mirror')).to.deep.equal([{ id: created.body.id, email: 'flow2@broker.test' }]);
+    expect((await effects(api.app.storage, 'probe')).map((e) => e.type)).to.deep.equal(['user.created', 'user.updated']);
+    expect(await projectedUsers(worker.app.storage, 'mirror')).to.deep.equal([{ id: created.body.id, email: 'flow2@broker.test' }]);
     // The worker's database has no user events of its own: the projection got them from RabbitMQ.
-    expect(worker.app.store.readAll({ after: 0, limit: 10 })).to.have.length(0);
+    expect(await worker.app.store.readAll({ after: 0, limit: 10 })).to.have.length(0);
     await api.http.get('/ready').expect(200);
   });
 
@@ -105,9 +105,9 @@ describe('broker mode (EVENT_TRANSPORT=rabbitmq)', function () {
       ch.sendToQueue(queue, Buffer.from(JSON.stringify({ id: 'x', type: 'user.created' })), { messageId: 'poison-2' });
       ch.sendToQueue(queue, Buffer.from(JSON.stringify(good)), { messageId: good.id, type: good.type });
       await ch.waitForConfirms();
-      await waitUntil(() => effects(app.db, 'probe').length === 1);
+      await waitUntil(async () => (await effects(app.storage, 'probe')).length === 1);
       await settle();
-      expect(effects(app.db, 'probe')).to.deep.equal([{ event_id: good.id, type: 'user.created' }]);
+      expect(await effects(app.storage, 'probe')).to.deep.equal([{ event_id: good.id, type: 'user.created' }]);
       const dead = [];
       for (let m = await ch.get(`${queue}.dlq`); m; m = await ch.get(`${queue}.dlq`)) dead.push(m.properties.messageId);
       expect(dead).to.deep.equal(['poison-1', 'poison-2']);
@@ -122,7 +122,7 @@ describe('broker mode (EVENT_TRANSPORT=rabbitmq)', function () {
     const { app, http, settle } = await start(['users'], [probeModule('probe', { reactTo: ['user.created'] })]);
     await http.post('/users').send({ email: 'quorum@broker.test', name: 'Quorum' }).expect(201);
     await settle();
-    expect(effects(app.db, 'probe')).to.have.length(1);
+    expect(await effects(app.storage, 'probe')).to.have.length(1);
     const types = Object.fromEntries((await rabbitmqctl('-q', 'list_queues', 'name', 'type')).trim().split('\n').map((l) => l.split(/\s+/)));
     const prefix = env.RABBITMQ_QUEUE_PREFIX;
     expect([types[`${prefix}.users`], types[`${prefix}.probe`], types[`${prefix}.probe.dlq`]]).to.deep.equal(['quorum', 'quorum', 'quorum']);
@@ -134,6 +134,6 @@ describe('broker mode (EVENT_TRANSPORT=rabbitmq)', function () {
     await http.get('/health').expect(200);
     // Writes are still accepted: the events wait in the outbox.
     await http.post('/users').send({ email: 'offline@broker.test', name: 'Offline' }).expect(201);
-    expect(apps[0]!.app.outbox.status().pending).to.equal(1);
+    expect((await apps[0]!.app.outbox.status()).pending).to.equal(1);
   });
 });

@@ -43,7 +43,7 @@ describe('broker mode recovery', function () {
     await waitUntil(() => transport.connections === 2 && t!.app.host.ready());
     await createUsers(t.http, 2, 'after');
     await t.settle();
-    expect(effects(t.app.db, 'probe')).to.have.length(4);
+    expect(await effects(t.app.storage, 'probe')).to.have.length(4);
     await t.http.get('/ready').expect(200);
   });
 
@@ -60,7 +60,7 @@ describe('broker mode recovery', function () {
       await t.http.get('/ready').expect(503);
       await t.http.get('/health').expect(200);
       await createUsers(t.http, 10, 'during');
-      expect(t.app.outbox.status().pending).to.equal(10);
+      expect((await t.app.outbox.status()).pending).to.equal(10);
     } finally {
       await rabbitmqctl('start_app');
     }
@@ -71,7 +71,7 @@ describe('broker mode recovery', function () {
     const recoveredMs = performance.now() - back;
     console.log(`      broker back: reconnected after ${Math.round(reconnectedMs)} ms, backlog drained and handled after ${Math.round(recoveredMs)} ms`);
 
-    const handled = effects(t.app.db, 'probe').map((e) => e.event_id);
+    const handled = (await effects(t.app.storage, 'probe')).map((e) => e.event_id);
     expect(handled).to.have.length(12);
     expect(new Set(handled).size).to.equal(12);
     const log = (await t.http.get('/events?limit=1000').expect(200)).body.items as StoredEvent[];

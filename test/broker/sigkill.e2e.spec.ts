@@ -3,10 +3,10 @@
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { tempDir } from '../support/testApp.js';
-import { type BrokerEnv, brokerEnv, deleteBrokerObjects, OutsideConsumer, requireBroker, waitUntil } from './support/broker.js';
+import { databaseEnv, dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { type BrokerEnv, brokerEnv, deleteBrokerObjects, openDatabaseOf, OutsideConsumer, requireBroker, waitUntil } from './support/broker.js';
 import { exited, killAll, startProcess } from './support/processes.js';
 
 const CHILD = 'test/broker/support/brokerChild.ts';
@@ -25,11 +25,12 @@ describe('broker mode: SIGKILL during a burst of writes', function () {
     await outside?.close();
     if (env) await deleteBrokerObjects(env, ['probe'], [`${env.RABBITMQ_EXCHANGE}.outside`]);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (dir && onPostgres) await dropSchema(schemaFor(dir));
   });
 
   it('loses no event and applies no effect twice', async () => {
     dir = tempDir();
-    env = brokerEnv({ MODULES: 'users', DATABASE_PATH: path.join(dir, 'paybus.db'), PORT: '0', LOG_LEVEL: 'silent', RETRY_MIN_MS: '1', RETRY_MAX_MS: '5' });
+    env = brokerEnv({ MODULES: 'users', ...databaseEnv(dir, path.join(dir, 'paybus.db')), PORT: '0', LOG_LEVEL: 'silent', RETRY_MIN_MS: '1', RETRY_MAX_MS: '5' });
     outside = await OutsideConsumer.bind(env.RABBITMQ_EXCHANGE);
 
     const first = await startChild(env);
@@ -52,23 +53,23 @@ describe('broker mode: SIGKILL during a burst of writes', function () {
 
     const second = await startChild(env);
     children.push(second.proc);
-    const db = new Database(env.DATABASE_PATH, { readonly: true });
+    const db = await openDatabaseOf(env);
     try {
-      const logged = () => db.prepare('SELECT id FROM events ORDER BY position').pluck().all() as string[];
-      const pending = () => db.prepare('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL').pluck().get() as number;
-      const effectIds = () => db.prepare('SELECT event_id FROM probe_effects').pluck().all() as string[];
-      const ids = logged();
+      const logged = async () => (await db.all<{ id: string }>('SELECT id FROM events ORDER BY position')).map((r) => r.id);
+      const pending = async () => Number(await db.value('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL'));
+      const effectIds = async () => (await db.all<{ event_id: string }>('SELECT event_id FROM probe_effects')).map((r) => r.event_id);
+      const ids = await logged();
       expect(ids.length).to.be.at.least(accepted); // every 201 committed its event
       await outside.waitForIds(ids);
-      await waitUntil(() => pending() === 0 && effectIds().length >= ids.length);
+      await waitUntil(async () => (await pending()) === 0 && (await effectIds()).length >= ids.length);
 
-      const effects = effectIds();
+      const effects = await effectIds();
       expect(effects).to.have.length(ids.length);
       expect(new Set(effects).size).to.equal(ids.length);
       const duplicates = outside.messages.length - new Set(outside.ids()).size;
       console.log(`      ${ids.length} events logged (${accepted} writes answered 201), ${duplicates} duplicate deliveries to the outside consumer`);
     } finally {
-      db.close();
+      await db.close();
     }
 
     second.proc.kill('SIGTERM');

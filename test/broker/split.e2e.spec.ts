@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { tempDir } from '../support/testApp.js';
+import { databaseEnv, dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
 import { type BrokerEnv, brokerEnv, deleteBrokerObjects, requireBroker, waitUntil } from './support/broker.js';
 import { exited, killAll, startProcess } from './support/processes.js';
 
@@ -24,13 +25,14 @@ describe('broker mode: API and worker in separate processes', function () {
     killAll(children);
     if (env) await deleteBrokerObjects(env);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (dir && onPostgres) for (const name of ['worker', 'api']) await dropSchema(schemaFor(path.join(dir, name)));
   });
 
   it('creates a user, bills and pays them on the API; the worker notifies and counts', async () => {
     dir = tempDir();
     env = brokerEnv({ PORT: '0', LOG_LEVEL: 'info', RETRY_MIN_MS: '1', RETRY_MAX_MS: '5', PAYMENT_GATEWAY_LATENCY_MS: '1' });
     const own = (name: string) => ({
-      DATABASE_PATH: path.join(dir, `${name}.db`),
+      ...databaseEnv(path.join(dir, name), path.join(dir, `${name}.db`)),
       UPLOAD_DIR: path.join(dir, name, 'uploads'),
       MAIL_DIR: path.join(dir, name, 'mail'),
       SMS_LOG_PATH: path.join(dir, name, 'sms.log'),

@@ -2,13 +2,14 @@
 import { expect } from 'chai';
 import { race } from '../../scripts/chaos/scenarios/race.js';
 import { requireBroker } from '../broker/support/broker.js';
+import { onPostgres } from '../support/testStorage.js';
 
 describe('chaos suite: smoke run of the race scenario', function () {
   this.timeout(120_000);
   requireBroker();
 
   it('reports one charge per bill, no lost update, nothing lost and nothing twice', async () => {
-    const result = await race.run({ quick: true, log: () => {} });
+    const result = await race.run({ quick: true, storage: onPostgres ? 'postgres' : 'sqlite', log: () => {} });
     expect(result.notes.join('\n')).to.not.match(/without exactly one winning payment|lost update/);
     expect(result).to.include({ lost: 0, duplicateEffects: 0, ok: true });
     expect(result.eventsLogged).to.be.greaterThan(0);

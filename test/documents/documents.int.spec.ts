@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { expect } from 'chai';
 import type { Response } from 'supertest';
+import { textFor } from '../../src/storage/Storage.js';
 import { startTestApp, type TestApp } from '../support/testApp.js';
 import { createBill, createUser, JPEG, PDF, PNG, TEXT } from './fixtures.js';
 
@@ -31,7 +32,7 @@ describe('documents over HTTP', () => {
 
   describe('when a PDF is uploaded for a bill of the user', () => {
     it('then it answers 201 with the document, records document.uploaded and serves the same bytes back', async () => {
-      const billId = createBill(t, userId);
+      const billId = await createBill(t, userId);
       const res = await upload(PDF, 'march bill.pdf', 'application/pdf', { userId, billId }).expect(201);
       const sha256 = createHash('sha256').update(PDF).digest('hex');
       expect(res.body).to.include({ userId, billId, filename: 'march bill.pdf', contentType: 'application/pdf', size: PDF.length, sha256 });
@@ -130,14 +131,20 @@ describe('documents over HTTP', () => {
     it('then an unknown user, an unknown bill or a bill of another user is 422', async () => {
       expectProblem(await upload(PNG, 'a.png', 'image/png', { userId: randomUUID() }), 422, 'userId');
       expectProblem(await upload(PNG, 'a.png', 'image/png', { userId, billId: randomUUID() }), 422, 'billId');
-      const otherBill = createBill(t, await createUser(t));
+      const otherBill = await createBill(t, await createUser(t));
       expectProblem(await upload(PNG, 'a.png', 'image/png', { userId, billId: otherBill }), 422, 'billId');
       expect(uploadDirFiles()).to.deep.equal([]);
     });
   });
 
   it('when the commit fails after the file was written, then the file is removed and no event remains', async () => {
-    t.app.db.exec(`CREATE TRIGGER refuse_documents BEFORE INSERT ON documents_documents BEGIN SELECT RAISE(ABORT, 'disk said no'); END`);
+    // The read model's insert, inside the commit that appends document.uploaded, fails on either engine.
+    const refuseInserts = {
+      sqlite: `CREATE TRIGGER refuse_documents BEFORE INSERT ON documents_documents BEGIN SELECT RAISE(ABORT, 'disk said no'); END`,
+      postgres: `CREATE FUNCTION refuse_documents() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk said no'; END $$;
+        CREATE TRIGGER refuse_documents BEFORE INSERT ON documents_documents FOR EACH ROW EXECUTE FUNCTION refuse_documents()`,
+    };
+    await t.app.storage.transaction((tx) => tx.exec(textFor(refuseInserts, tx.engine)));
     const res = await upload(PNG, 'a.png', 'image/png');
     expect(res.status).to.equal(500);
     expect(uploadDirFiles()).to.deep.equal([]);

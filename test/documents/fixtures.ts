@@ -17,8 +17,8 @@ export async function createUser(t: TestApp, email = `${randomUUID()}@example.co
 }
 
 /** Appends a bill.created directly: documents only needs the event, not the billing module. */
-export function createBill(t: TestApp, userId: string): string {
+export async function createBill(t: TestApp, userId: string): Promise<string> {
   const billId = randomUUID();
-  t.app.host.commit((uow) => uow.append([createBillCreatedEvent(billId, userId, 1234, 'EUR', '2030-01-31', null)], { expectedVersion: 0 }));
+  await t.app.host.commit((uow) => uow.append([createBillCreatedEvent(billId, userId, 1234, 'EUR', '2030-01-31', null)], { expectedVersion: 0 }));
   return billId;
 }

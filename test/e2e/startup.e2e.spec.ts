@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import { tempDir } from '../support/testApp.js';
+import { databaseEnv } from '../support/testStorage.js';
 
 function runMain(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/main.ts')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -28,7 +29,7 @@ describe('starting paybus on a port that is taken', function () {
   it('stops with exit code 1 and one line naming the cause, and never claims to listen', async () => {
     const { port } = busy.address() as net.AddressInfo;
     const dir = tempDir();
-    const { code, stdout, stderr } = await runMain({ PORT: String(port), DATABASE_PATH: path.join(dir, 'paybus.db'), EVENT_TRANSPORT: 'memory', LOG_LEVEL: 'info' });
+    const { code, stdout, stderr } = await runMain({ PORT: String(port), ...databaseEnv(dir, path.join(dir, 'paybus.db')), EVENT_TRANSPORT: 'memory', LOG_LEVEL: 'info' });
     fs.rmSync(dir, { recursive: true, force: true });
     expect(stdout).to.not.contain('paybus listening');
     expect(stderr.trim()).to.match(new RegExp(`^paybus: failed to start: .*EADDRINUSE.*${port}$`));

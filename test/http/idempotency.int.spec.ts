@@ -5,10 +5,13 @@ import express from 'express';
 import multer from 'multer';
 import { pino } from 'pino';
 import supertest from 'supertest';
-import { openDatabase } from '../../src/db/openDatabase.js';
-import { idempotency, idempotentRequest, IDEMPOTENCY_TTL_MS, requestHash } from '../../src/http/idempotency.js';
+import fs from 'node:fs';
+import { idempotency, idempotencyMigrations, idempotentRequest, IDEMPOTENCY_TTL_MS, requestHash } from '../../src/http/idempotency.js';
 import { errorMapper } from '../../src/http/problem.js';
-import { startTestApp, type TestApp } from '../support/testApp.js';
+import { runMigrations } from '../../src/storage/migrate.js';
+import { openStorage } from '../../src/storage/openStorage.js';
+import { startTestApp, tempDir, testConfig, type TestApp } from '../support/testApp.js';
+import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
 
 describe('Idempotency-Key on POST routes', () => {
   let t: TestApp;
@@ -19,11 +22,18 @@ describe('Idempotency-Key on POST routes', () => {
 
   const createUser = async () => (await t.http.post('/users').send({ email: `${randomUUID()}@example.com`, name: 'Ada' }).expect(201)).body.id as string;
   const billBody = (userId: string) => ({ userId, amount: 4200, currency: 'EUR', dueDate: '2030-01-31', description: 'water' });
-  const count = (type: string) => t.app.store.readAll({ types: [type], limit: 1000 }).length;
+  const count = async (type: string) => (await t.app.store.readAll({ types: [type], limit: 1000 })).length;
+  const charges = async () => Number(await t.app.storage.value('SELECT COUNT(*) FROM payments_simulator_charges'));
   const insertKey = (key: string, hash: string, state: string, owner: string, createdAt: Date) =>
-    t.app.db
-      .prepare('INSERT INTO idempotency_keys (key, request_hash, state, owner, status, content_type, body, created_at) VALUES (?, ?, ?, ?, 201, ?, ?, ?)')
-      .run(key, hash, state, owner, 'application/json', '{"old":true}', createdAt.toISOString());
+    t.app.storage.run('INSERT INTO idempotency_keys (key, request_hash, state, owner, status, content_type, body, created_at) VALUES (?, ?, ?, ?, 201, ?, ?, ?)', [
+      key,
+      hash,
+      state,
+      owner,
+      'application/json',
+      '{"old":true}',
+      createdAt.toISOString(),
+    ]);
 
   it('when the same key and body come again, then the first response is replayed and nothing changes', async () => {
     const userId = await createUser();
@@ -34,7 +44,7 @@ describe('Idempotency-Key on POST routes', () => {
     expect(again.headers.location).to.equal(first.headers.location);
     expect(again.type).to.equal('application/json');
     expect(again.headers['idempotent-replayed']).to.equal('true');
-    expect(count('bill.created')).to.equal(1);
+    expect(await count('bill.created')).to.equal(1);
   });
 
   it('when the body has its fields in another order, then it is the same request', async () => {
@@ -54,14 +64,14 @@ describe('Idempotency-Key on POST routes', () => {
     expect(res.type).to.equal('application/problem+json');
     expect(res.body.errors[0].field).to.equal('Idempotency-Key');
     await t.http.post('/users').set('Idempotency-Key', key).send(billBody(userId)).expect(422);
-    expect(count('bill.created')).to.equal(1);
+    expect(await count('bill.created')).to.equal(1);
   });
 
   it('when there is no key, then each request runs', async () => {
     const userId = await createUser();
     await t.http.post('/bills').send(billBody(userId)).expect(201);
     await t.http.post('/bills').send(billBody(userId)).expect(201);
-    expect(count('bill.created')).to.equal(2);
+    expect(await count('bill.created')).to.equal(2);
   });
 
   it('when the first response was an error, then the error is replayed too', async () => {
@@ -81,8 +91,8 @@ describe('Idempotency-Key on POST routes', () => {
     await t.settle();
     const again = await t.http.post('/payments').set('Idempotency-Key', key).send(pay).expect(201);
     expect(again.body).to.deep.equal(first.body);
-    expect(t.app.db.prepare('SELECT COUNT(*) FROM payments_simulator_charges').pluck().get()).to.equal(1);
-    expect(count('payment.success')).to.equal(1);
+    expect(await charges()).to.equal(1);
+    expect(await count('payment.success')).to.equal(1);
   });
 
   it('when the key is not 1 to 255 visible characters, then 400 names the header', async () => {
@@ -92,19 +102,19 @@ describe('Idempotency-Key on POST routes', () => {
 
   it('when a key is older than 24 hours, then it is pruned and the key can be used afresh; a younger one still binds', async () => {
     const userId = await createUser();
-    insertKey('old-key', 'another-hash', 'done', 'old-run', new Date(Date.now() - IDEMPOTENCY_TTL_MS - 60_000));
-    insertKey('young-key', 'another-hash', 'done', 'old-run', new Date(Date.now() - IDEMPOTENCY_TTL_MS + 60 * 60_000));
+    await insertKey('old-key', 'another-hash', 'done', 'old-run', new Date(Date.now() - IDEMPOTENCY_TTL_MS - 60_000));
+    await insertKey('young-key', 'another-hash', 'done', 'old-run', new Date(Date.now() - IDEMPOTENCY_TTL_MS + 60 * 60_000));
     await t.http.post('/bills').set('Idempotency-Key', 'old-key').send(billBody(userId)).expect(201);
     await t.http.post('/bills').set('Idempotency-Key', 'young-key').send(billBody(userId)).expect(422);
-    expect(t.app.db.prepare('SELECT request_hash FROM idempotency_keys WHERE key = ?').pluck().get('old-key')).to.not.equal('another-hash');
+    expect(await t.app.storage.value('SELECT request_hash FROM idempotency_keys WHERE key = ?', ['old-key'])).to.be.a('string').and.not.equal('another-hash');
   });
 
   it('when a key was left running by a crashed process, then a repeat takes it over and runs', async () => {
     const userId = await createUser();
-    insertKey('crashed', requestHash('POST', '/bills', billBody(userId)), 'running', 'a-previous-run', new Date());
+    await insertKey('crashed', requestHash('POST', '/bills', billBody(userId)), 'running', 'a-previous-run', new Date());
     const res = await t.http.post('/bills').set('Idempotency-Key', 'crashed').send(billBody(userId)).expect(201);
     expect((await t.http.post('/bills').set('Idempotency-Key', 'crashed').send(billBody(userId)).expect(201)).body).to.deep.equal(res.body);
-    expect(count('bill.created')).to.equal(1);
+    expect(await count('bill.created')).to.equal(1);
   });
 
   it('when requests with one key race, then only one runs: the others get 409 while it runs, then its replay', async () => {
@@ -118,8 +128,8 @@ describe('Idempotency-Key on POST routes', () => {
       fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'race' }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as { detail?: string; id?: string } }));
     const first = post();
     // Fire the rest once the first holds the key and waits on the gateway (a second of simulated latency).
-    const inGateway = t.app.db.prepare(`SELECT COUNT(*) FROM payments_attempts WHERE bill_id = ? AND state = 'processing'`).pluck();
-    while (inGateway.get(bill.id) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const inGateway = async () => Number(await t.app.storage.value(`SELECT COUNT(*) FROM payments_attempts WHERE bill_id = ? AND state = 'processing'`, [bill.id]));
+    while ((await inGateway()) === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     const racers = await Promise.all(Array.from({ length: 9 }, post));
     expect(racers.map((r) => r.status)).to.deep.equal(Array(9).fill(409));
     expect(racers.every((r) => /Idempotency-Key race is still in progress/.test(String(r.body.detail)))).to.equal(true);
@@ -127,28 +137,35 @@ describe('Idempotency-Key on POST routes', () => {
     expect(winner.status).to.equal(201);
     const replay = await post();
     expect(replay).to.deep.equal(winner);
-    expect(t.app.db.prepare('SELECT COUNT(*) FROM payments_simulator_charges').pluck().get()).to.equal(1);
-    expect(count('payment.success')).to.equal(1);
+    expect(await charges()).to.equal(1);
+    expect(await count('payment.success')).to.equal(1);
   });
 });
 
 describe('idempotentRequest for routes that parse their own body (multipart)', () => {
   it('when the route hashes what its parser read, then the same upload replays and a different one is 422', async () => {
-    const db = openDatabase(':memory:');
-    let runs = 0;
-    const app = express();
-    app.use(express.json());
-    app.use(idempotency(db)); // skips multipart: the route below guards itself after its parser
-    app.post('/upload', multer().single('file'), idempotentRequest(db, (req) => requestHash(req.method, req.originalUrl, { fields: req.body, file: req.file?.buffer.toString('base64') })), (_req, res) => {
-      runs++;
-      res.status(201).json({ run: runs });
-    });
-    app.use(errorMapper(pino({ level: 'silent' })));
-    const upload = (content: string) => supertest(app).post('/upload').set('Idempotency-Key', 'k1').field('userId', 'u1').attach('file', Buffer.from(content), 'a.txt');
-    expect((await upload('hello').expect(201)).body).to.deep.equal({ run: 1 });
-    expect((await upload('hello').expect(201)).body).to.deep.equal({ run: 1 });
-    expect((await upload('other bytes').expect(422)).body.errors[0].field).to.equal('Idempotency-Key');
-    expect(runs).to.equal(1);
-    db.close();
+    const dir = tempDir();
+    const db = await openStorage(testConfig({}, dir), () => {});
+    try {
+      await runMigrations(db, [{ owner: 'idempotency', migrations: idempotencyMigrations }]);
+      let runs = 0;
+      const app = express();
+      app.use(express.json());
+      app.use(idempotency(db)); // skips multipart: the route below guards itself after its parser
+      app.post('/upload', multer().single('file'), idempotentRequest(db, (req) => requestHash(req.method, req.originalUrl, { fields: req.body, file: req.file?.buffer.toString('base64') })), (_req, res) => {
+        runs++;
+        res.status(201).json({ run: runs });
+      });
+      app.use(errorMapper(pino({ level: 'silent' })));
+      const upload = (content: string) => supertest(app).post('/upload').set('Idempotency-Key', 'k1').field('userId', 'u1').attach('file', Buffer.from(content), 'a.txt');
+      expect((await upload('hello').expect(201)).body).to.deep.equal({ run: 1 });
+      expect((await upload('hello').expect(201)).body).to.deep.equal({ run: 1 });
+      expect((await upload('other bytes').expect(422)).body.errors[0].field).to.equal('Idempotency-Key');
+      expect(runs).to.equal(1);
+    } finally {
+      await db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (onPostgres) await dropSchema(schemaFor(dir));
+    }
   });
 });

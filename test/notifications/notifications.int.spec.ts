@@ -9,8 +9,8 @@ import { closedPort, type SmtpSink, startSmtpSink } from './smtpSink.js';
 // Only the modules under test: notifications must work from events alone.
 const MODULES = 'users,notifications';
 
-function emit<E extends DomainEvent>(t: TestApp, event: E): E {
-  t.app.host.commit((uow) => uow.append([event], { expectedVersion: 0 }));
+async function emit<E extends DomainEvent>(t: TestApp, event: E): Promise<E> {
+  await t.app.host.commit((uow) => uow.append([event], { expectedVersion: 0 }));
   return event;
 }
 
@@ -42,7 +42,7 @@ describe('notifications over real SMTP', () => {
   describe('when a bill is created for a user with a phone', () => {
     it('then one email and one SMS go out, each recorded and announced with notification.sent', async () => {
       const user = await createUser(t, '+15551234567');
-      const bill = emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', 'Electricity', { correlationId: 'corr-1' }));
+      const bill = await emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', 'Electricity', { correlationId: 'corr-1' }));
       await t.settle();
 
       expect(sink.messages).to.have.length(1);
@@ -68,8 +68,8 @@ describe('notifications over real SMTP', () => {
   it('when payments succeed and fail for a user without a phone, then one email each and no SMS', async () => {
     const user = await createUser(t, null);
     const billId = randomUUID();
-    emit(t, createPaymentFailedEvent(randomUUID(), billId, user.id, 50000, 'JPY', 'card_declined'));
-    emit(t, createPaymentSuccessEvent(randomUUID(), billId, user.id, 1999, 'EUR'));
+    await emit(t, createPaymentFailedEvent(randomUUID(), billId, user.id, 50000, 'JPY', 'card_declined'));
+    await emit(t, createPaymentSuccessEvent(randomUUID(), billId, user.id, 1999, 'EUR'));
     await t.settle();
     expect(sink.messages.map((m) => m.subject)).to.deep.equal(['Payment failed: ¥50,000', 'Payment received: €19.99']);
     expect(sink.messages[0]!.body).to.contain('¥50,000').and.contain('card_declined');
@@ -81,7 +81,7 @@ describe('notifications over real SMTP', () => {
   it('when the user changes email and phone, then later notifications go to the new ones', async () => {
     const user = await createUser(t, '+15551234567');
     await t.http.patch(`/users/${user.id}`).send({ email: 'new@example.com', phone: '+15557654321' }).expect(200);
-    emit(t, createPaymentSuccessEvent(randomUUID(), randomUUID(), user.id, 100, 'USD'));
+    await emit(t, createPaymentSuccessEvent(randomUUID(), randomUUID(), user.id, 100, 'USD'));
     await t.settle();
     expect(sink.messages.map((m) => m.to)).to.deep.equal([['new@example.com']]);
     expect(smsLines(t).map((l) => l.to)).to.deep.equal(['+15557654321']);
@@ -89,11 +89,11 @@ describe('notifications over real SMTP', () => {
 
   it('when an event is delivered again, then nothing is sent twice', async () => {
     const user = await createUser(t, '+15551234567');
-    const bill = emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
+    const bill = await emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
     await t.settle();
     // Forget the host's record, so the redelivery reaches the module's own (event, channel) check.
-    t.app.db.prepare('DELETE FROM inbox WHERE subscriber = ?').run('notifications.send');
-    await t.app.host.subscribers.get('notifications.send')!.handle(t.app.store.getById(bill.id)!, 1);
+    await t.app.storage.run('DELETE FROM inbox WHERE subscriber = ?', ['notifications.send']);
+    await t.app.host.subscribers.get('notifications.send')!.handle((await t.app.store.getById(bill.id))!, 1);
     await t.settle();
     expect(sink.messages).to.have.length(1);
     expect(smsLines(t)).to.have.length(1);
@@ -106,10 +106,10 @@ describe('notifications over real SMTP', () => {
     fs.writeFileSync(path.join(dir, 'blocker'), 'a file where the SMS log folder should be');
     t = await startTestApp({ SMTP_URL: sink.url, MODULES, SMS_LOG_PATH: path.join(dir, 'blocker', 'sms.log') });
     const user = await createUser(t, '+15551234567');
-    emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
+    await emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
     await t.settle();
 
-    const [letter, ...others] = t.app.deadLetters.find({ subscriber: 'notifications.send' });
+    const [letter, ...others] = await t.app.deadLetters.find({ subscriber: 'notifications.send' });
     expect(others).to.deep.equal([]);
     expect(letter!.error).to.contain('sms to +15551234567');
     expect(letter!.attempts).to.equal(3);
@@ -130,9 +130,9 @@ describe('notifications when SMTP is down', () => {
     const t = await startTestApp({ SMTP_URL: `smtp://127.0.0.1:${await closedPort()}`, MODULES });
     try {
       const user = await createUser(t, '+15551234567');
-      const bill = emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
+      const bill = await emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
       await t.settle();
-      const letters = t.app.deadLetters.find();
+      const letters = await t.app.deadLetters.find();
       expect(letters).to.have.length(1);
       expect(letters[0]).to.include({ subscriber: 'notifications.send', eventId: bill.id, eventType: 'bill.created', attempts: 3 });
       expect(letters[0]!.error).to.match(/email to .*ECONNREFUSED/);
@@ -153,7 +153,7 @@ describe('notifications without SMTP_URL', () => {
 
   it('then each email is written as an .eml file under MAIL_DIR', async () => {
     const user = await createUser(t, null);
-    emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
+    await emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
     await t.settle();
     const [email] = await notificationsOf(t, user.id);
     expect(fs.readdirSync(t.app.config.mailDir)).to.deep.equal([`${email.id}.eml`]);
@@ -172,15 +172,17 @@ describe('notifications without SMTP_URL', () => {
 
   it('then the notifications table can be rebuilt from the log and equals the live one', async () => {
     const user = await createUser(t, '+15551234567');
-    emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
-    emit(t, createPaymentSuccessEvent(randomUUID(), randomUUID(), user.id, 1234, 'USD'));
+    await emit(t, createBillCreatedEvent(randomUUID(), user.id, 1234, 'USD', '2030-01-31', null));
+    await emit(t, createPaymentSuccessEvent(randomUUID(), randomUUID(), user.id, 1234, 'USD'));
     await t.settle();
     const live = await notificationsOf(t, user.id);
     expect(live).to.have.length(4);
     const projection = t.app.host.projections.find((p) => p.name === 'notifications.notifications')!;
-    t.app.db.exec('DELETE FROM notifications_notifications');
-    t.app.host.parts.ledger.reset(projection.name);
-    t.app.host.catchUpProjections([projection]);
+    await t.app.storage.transaction(async (tx) => {
+      await tx.run('DELETE FROM notifications_notifications');
+      await t.app.ledger.reset(tx, projection.name);
+    });
+    await t.app.host.catchUpProjections([projection]);
     expect(await notificationsOf(t, user.id)).to.deep.equal(live);
   });
 });

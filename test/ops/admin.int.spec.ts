@@ -19,7 +19,7 @@ describe('admin API', () => {
   async function poison(count: number): Promise<string[]> {
     for (let i = 0; i < count; i++) await t.http.post('/users').send({ email: `${randomUUID()}@admin.test`, name: `poison ${i}` }).expect(201);
     await t.settle();
-    return t.app.deadLetters.find().map((d) => d.id);
+    return (await t.app.deadLetters.find()).map((d) => d.id);
   }
 
   describe('access', () => {
@@ -97,7 +97,7 @@ describe('admin API', () => {
       control.poisonFails = false;
       const result = (await t.http.post('/admin/dead-letters/retry-all?subscriber=opsprobe.flaky').set(auth).expect(200)).body;
       expect(result).to.include({ retried: 2, handled: 2, failed: 0, skipped: 0 });
-      expect(t.app.deadLetters.find()).to.deep.equal([]);
+      expect(await t.app.deadLetters.find()).to.deep.equal([]);
       await t.http.post('/admin/dead-letters/retry-all?subscriber=').set(auth).expect(400);
     });
 
@@ -113,10 +113,13 @@ describe('admin API', () => {
   it('reports the outbox: pending count, oldest pending age and the last error without its credentials', async () => {
     await start();
     expect((await t.http.get('/admin/outbox').set(auth).expect(200)).body).to.deep.equal({ pending: 0, oldestPendingAt: null, oldestPendingAgeSeconds: null, lastError: null });
-    // A row no transport delivered, with a failure recorded as a relay would record it.
-    const [stored] = t.app.store.append([createUserCreatedEvent(randomUUID(), `${randomUUID()}@o.test`, 'Stuck', null)]);
-    const [rowId] = t.app.outbox.add([stored!]);
-    t.app.outbox.recordFailure(rowId!, rowId!, 'connect to amqp://paybus:hunter2-secret@broker.internal:5672 refused');
+    // A row no transport delivered (appended outside the host), with a failure recorded as a relay would record it.
+    const rowIds = await t.app.storage.transaction(async (tx) => {
+      const stored = await t.app.store.append(tx, [createUserCreatedEvent(randomUUID(), `${randomUUID()}@o.test`, 'Stuck', null)]);
+      return t.app.outbox.add(tx, stored);
+    });
+    expect(rowIds).to.have.length(1);
+    await t.app.outbox.recordFailure(rowIds, 'connect to amqp://paybus:hunter2-secret@broker.internal:5672 refused');
     const status = (await t.http.get('/admin/outbox').set(auth).expect(200)).body;
     expect(status.pending).to.equal(1);
     expect(status.oldestPendingAgeSeconds).to.be.a('number').and.to.be.at.least(0);

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { runAdminCli } from '../../src/ops/adminCli.js';
 import { startTestApp, type TestApp } from '../support/testApp.js';
+import { databaseEnv } from '../support/testStorage.js';
 import { opsProbeModule, probeControl, type ProbeControl } from './support/opsProbe.js';
 
 describe('admin CLI: npm run admin -- dead-letters …', () => {
@@ -17,7 +18,7 @@ describe('admin CLI: npm run admin -- dead-letters …', () => {
     t = await startTestApp({ MODULES: 'users', RETRY_ATTEMPTS: '2' }, { extraModules: [opsProbeModule(control)] });
     for (let i = 0; i < count; i++) await t.http.post('/users').send({ email: `${randomUUID()}@cli.test`, name: `poison ${i}` }).expect(201);
     await t.settle();
-    return t.app.deadLetters.find().map((d) => d.id);
+    return (await t.app.deadLetters.find()).map((d) => d.id);
   }
   async function run(...argv: string[]) {
     const out: string[] = [];
@@ -44,7 +45,7 @@ describe('admin CLI: npm run admin -- dead-letters …', () => {
     const handled = await run('dead-letters', 'retry', id!);
     expect(handled).to.include({ code: 0 });
     expect(handled.out).to.include('handled; dead letter removed');
-    expect(t.app.deadLetters.find()).to.deep.equal([]);
+    expect(await t.app.deadLetters.find()).to.deep.equal([]);
     expect(await run('dead-letters', 'retry', id!)).to.include({ code: 1, err: `paybus admin: no dead letter ${id}` });
   });
 
@@ -61,7 +62,7 @@ describe('admin CLI: npm run admin -- dead-letters …', () => {
 
   it('runs as a script on the configured database, without HTTP', async () => {
     const [id] = await withDeadLetters(1);
-    const env = { ...process.env, DATABASE_PATH: path.join(t.dir, 'paybus.db'), MODULES: 'users', LOG_LEVEL: 'silent' };
+    const env = { ...process.env, ...databaseEnv(t.dir, path.join(t.dir, 'paybus.db')), MODULES: 'users', LOG_LEVEL: 'silent' };
     const exec = promisify(execFile);
     const listed = await exec(process.execPath, ['--import', 'tsx', 'scripts/admin.ts', 'dead-letters', 'list'], { env });
     expect(listed.stdout).to.include(id).and.include('1 of 1 dead letters');

@@ -98,7 +98,7 @@ describe('dashboard in headless Chromium', function () {
     await row.first().locator('button.retry').click();
     await page.waitForFunction(() => document.querySelectorAll('#dead-letter-rows tr[data-dead-letter]').length === 0, undefined, { timeout: 20_000 });
     expect(await page.locator('#dead-outcome').textContent()).to.match(/handled, removed/);
-    expect(t.app.deadLetters.find()).to.deep.equal([]);
+    expect(await t.app.deadLetters.find()).to.deep.equal([]);
     await page.waitForFunction(() => document.querySelector('#tile-dead .value')?.textContent === '0', undefined, { timeout: 20_000 });
     await page.screenshot({ path: path.join(shots, 'dashboard-after-retry.png'), fullPage: true });
   });

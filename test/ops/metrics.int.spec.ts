@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { AppOptions } from '../../src/createApp.js';
+import type { AppOptions, AppParts } from '../../src/createApp.js';
 import type { TransportStats } from '../../src/ops/metrics.js';
 import { MemoryTransport } from '../../src/runtime/MemoryTransport.js';
 import { startTestApp, type TestApp } from '../support/testApp.js';
@@ -89,7 +89,7 @@ describe('GET /metrics', () => {
     await t.settle();
     expect(sample(await metrics(), 'paybus_dead_letters{subscriber="opsprobe.flaky"}')).to.equal(1);
     control.poisonFails = false;
-    await t.app.processor.retryDeadLetter(t.app.deadLetters.find()[0]!.id);
+    await t.app.processor.retryDeadLetter((await t.app.deadLetters.find())[0]!.id);
     expect(sample(await metrics(), 'paybus_dead_letters{subscriber="opsprobe.flaky"}')).to.equal(0);
     control.poisonFails = true;
   });
@@ -103,7 +103,8 @@ describe('GET /metrics', () => {
       queues: async () => [{ queue: 'paybus.users', messages: 7, consumers: 2 }],
     };
     // The memory transport delivers for real; stats() is the interface the broker transport implements.
-    const transport = (app: Parameters<NonNullable<AppOptions['transport']>>[0]) => Object.assign(new MemoryTransport(app.bus), { stats: () => stats });
+    const transport = ({ bus, store, ledger, outbox, host, log, storage }: AppParts) =>
+      Object.assign(new MemoryTransport(bus, { store, ledger, outbox, commit: host.commit.bind(host), log, feed: { useBus: storage.engine === 'sqlite' } }), { stats: () => stats });
     await start({ transport });
     stats.relayedTotal = 12;
     stats.failedDeliveries = 3;

@@ -29,7 +29,7 @@ describe('paying one bill from 20 concurrent requests', () => {
 
   const payConcurrently = (billId: string, source: string) =>
     Promise.all(Array.from({ length: 20 }, () => post('/payments', { billId, amount: 4200, currency: 'EUR', source })));
-  const chargesFor = (billId: string) => t.app.db.prepare('SELECT COUNT(*) FROM payments_simulator_charges WHERE bill_id = ?').pluck().get(billId);
+  const chargesFor = (billId: string) => t.app.storage.value<number>('SELECT COUNT(*) FROM payments_simulator_charges WHERE bill_id = ?', [billId]);
 
   it('with a good card: exactly one charge, one payment.success, one bill.paid, one 201 and nineteen 409', async () => {
     const bill = await createBill();
@@ -38,10 +38,10 @@ describe('paying one bill from 20 concurrent requests', () => {
     expect(statuses.filter((s) => s === 201), statuses.join(',')).to.have.length(1);
     expect(statuses.filter((s) => s === 409), statuses.join(',')).to.have.length(19);
     expect(results.filter((r) => r.status === 409).every((r) => /in progress|already paid/.test(String(r.body.detail)))).to.equal(true);
-    expect(chargesFor(bill.id)).to.equal(1);
-    expect(t.app.store.readAll({ types: ['payment.success', 'payment.failed'], limit: 100 })).to.have.length(1);
+    expect(await chargesFor(bill.id)).to.equal(1);
+    expect(await t.app.store.readAll({ types: ['payment.success', 'payment.failed'], limit: 100 })).to.have.length(1);
     await t.settle();
-    expect(t.app.store.readAll({ types: ['bill.paid'], limit: 100 })).to.have.length(1);
+    expect(await t.app.store.readAll({ types: ['bill.paid'], limit: 100 })).to.have.length(1);
   });
 
   it('with a declined card: a declined bill stays payable, yet no two charges ever overlap and each charge is one 201', async () => {
@@ -50,10 +50,10 @@ describe('paying one bill from 20 concurrent requests', () => {
     const created = results.filter((r) => r.status === 201);
     expect(created.length + results.filter((r) => r.status === 409).length).to.equal(20);
     expect(created.every((r) => r.body.status === 'failed')).to.equal(true);
-    expect(chargesFor(bill.id)).to.equal(created.length);
-    expect(t.app.store.readAll({ types: ['payment.failed'], limit: 100 })).to.have.length(created.length);
+    expect(await chargesFor(bill.id)).to.equal(created.length);
+    expect(await t.app.store.readAll({ types: ['payment.failed'], limit: 100 })).to.have.length(created.length);
     // Serial, never overlapping: each reservation was made after the previous attempt had finished.
-    const attempts = t.app.db.prepare('SELECT reserved_at AS start, finished_at AS end FROM payments_attempts WHERE bill_id = ? ORDER BY reserved_at').all(bill.id) as { start: string; end: string }[];
+    const attempts = await t.app.storage.all<{ start: string; end: string }>('SELECT reserved_at AS start, finished_at AS "end" FROM payments_attempts WHERE bill_id = ? ORDER BY reserved_at', [bill.id]);
     for (let i = 1; i < attempts.length; i++) expect(attempts[i]!.start >= attempts[i - 1]!.end).to.equal(true);
   });
 
@@ -63,6 +63,6 @@ describe('paying one bill from 20 concurrent requests', () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => post('/payments', { billId: bill.id, amount: 4200, currency: 'EUR', source: 'tok_visa' })));
     expect(results.filter((r) => r.status === 201)).to.have.length(1);
     expect(results.filter((r) => r.status === 409)).to.have.length(19);
-    expect(t.app.store.readAll({ types: ['payment.success'], limit: 100 })).to.have.length(1);
+    expect(await t.app.store.readAll({ types: ['payment.success'], limit: 100 })).to.have.length(1);
   });
 });

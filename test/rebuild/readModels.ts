@@ -14,12 +14,12 @@ export function rebuildableReadModels(app: PaybusApp): ReadModelTables[] {
   ];
 }
 
-/** Every row of every rebuildable table, rows sorted so that insertion order (rowids) does not matter. */
-export function dumpReadModels(app: PaybusApp): Record<string, string[]> {
+/** Every row of every rebuildable table, rows sorted so that insertion order does not matter. */
+export async function dumpReadModels(app: PaybusApp): Promise<Record<string, string[]>> {
   const dump: Record<string, string[]> = {};
   for (const { tables } of rebuildableReadModels(app)) {
     for (const table of tables) {
-      const rows = app.db.prepare(`SELECT * FROM "${table}"`).all();
+      const rows = await app.storage.all(`SELECT * FROM "${table}"`);
       dump[table] = rows.map((row) => JSON.stringify(row)).sort();
     }
   }
@@ -27,11 +27,8 @@ export function dumpReadModels(app: PaybusApp): Record<string, string[]> {
 }
 
 /** Empties every rebuildable table behind the host's back, as a lost or damaged read model would be. */
-export function wipeReadModels(app: PaybusApp): void {
-  app.db.pragma('foreign_keys = OFF');
-  try {
-    for (const { tables } of rebuildableReadModels(app)) for (const table of tables) app.db.prepare(`DELETE FROM "${table}"`).run();
-  } finally {
-    app.db.pragma('foreign_keys = ON');
-  }
+export async function wipeReadModels(app: PaybusApp): Promise<void> {
+  await app.storage.transaction(async (tx) => {
+    for (const { tables } of rebuildableReadModels(app)) for (const table of tables) await tx.run(`DELETE FROM "${table}"`);
+  });
 }

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { createApp } from '../../src/createApp.js';
 import { startTestApp, testConfig } from '../support/testApp.js';
+import { databaseEnv } from '../support/testStorage.js';
 import { dumpReadModels, wipeReadModels } from './readModels.js';
 import { runScenario } from './scenario.js';
 
@@ -33,20 +34,20 @@ describe('npm run rebuild (scripts/rebuild.ts)', () => {
     const t = await startTestApp();
     dir = t.dir;
     await runScenario(t);
-    const live = dumpReadModels(t.app);
-    const events = t.app.store.headPosition();
-    wipeReadModels(t.app);
+    const live = await dumpReadModels(t.app);
+    const events = await t.app.store.headPosition();
+    await wipeReadModels(t.app);
     await t.app.stop();
 
-    const env = { DATABASE_PATH: path.join(dir, 'paybus.db'), UPLOAD_DIR: path.join(dir, 'uploads'), MAIL_DIR: path.join(dir, 'mail'), SMS_LOG_PATH: path.join(dir, 'sms.log'), LOG_LEVEL: 'silent' };
+    const env = { ...databaseEnv(dir, path.join(dir, 'paybus.db')), UPLOAD_DIR: path.join(dir, 'uploads'), MAIL_DIR: path.join(dir, 'mail'), SMS_LOG_PATH: path.join(dir, 'sms.log'), LOG_LEVEL: 'silent' };
     const result = await rebuildScript(env);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(new RegExp(`^paybus rebuild: \\d+ read models \\(users\\.users, .*\\) rebuilt from ${events} events in [\\d.]+ s; left alone: .*analytics\\.latency.*\\n$`));
 
-    const reopened = createApp(testConfig({}, dir));
+    const reopened = await createApp(testConfig({}, dir));
     try {
-      expect(dumpReadModels(reopened)).to.deep.equal(live);
-      expect(reopened.store.headPosition()).to.equal(events);
+      expect(await dumpReadModels(reopened)).to.deep.equal(live);
+      expect(await reopened.store.headPosition()).to.equal(events);
     } finally {
       await reopened.stop();
     }

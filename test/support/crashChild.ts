@@ -6,11 +6,11 @@ import { testConfig } from './testApp.js';
 import { probeModule } from './testModule.js';
 
 const [dir] = process.argv.slice(2);
-const app = createApp(testConfig({ MODULES: 'users' }, dir), { extraModules: [probeModule(['user.created'])] });
+const app = await createApp(testConfig({ MODULES: 'users' }, dir), { extraModules: [probeModule(['user.created'])] });
 await app.start();
 await app.host.idle();
 const id = randomUUID();
-const [stored] = app.host.commit((uow) => uow.append([createUserCreatedEvent(id, `${id}@crash.test`, 'Crash', null)]));
+const [stored] = await app.host.commit((uow) => uow.append([createUserCreatedEvent(id, `${id}@crash.test`, 'Crash', null)]));
 // Pipes are synchronous on Linux, so the id is out before the kill; no handler has had a turn yet.
 process.stdout.write(`${stored!.id}\n`);
 process.kill(process.pid, 'SIGKILL');

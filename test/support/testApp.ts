@@ -1,10 +1,12 @@
-// Builds a fresh paybus for one test: its own SQLite file in a temp folder, quick retries, silent logs.
+// Builds a fresh paybus for one test: its own database (a SQLite file in a temp folder, or a PostgreSQL schema with
+// TEST_STORAGE=postgres), quick retries, silent logs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import supertest from 'supertest';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type AppOptions, createApp, type PaybusApp } from '../../src/createApp.js';
+import { databaseEnv, dropSchema, onPostgres, schemaFor } from './testStorage.js';
 
 export function tempDir(prefix = 'paybus-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -13,7 +15,7 @@ export function tempDir(prefix = 'paybus-test-'): string {
 /** Config as main would read it from `env`, rooted in a fresh temp folder. */
 export function testConfig(env: Record<string, string> = {}, dir = tempDir()): Config {
   return loadConfig({
-    DATABASE_PATH: path.join(dir, 'paybus.db'),
+    ...databaseEnv(dir, path.join(dir, 'paybus.db')),
     UPLOAD_DIR: path.join(dir, 'uploads'),
     MAIL_DIR: path.join(dir, 'mail'),
     SMS_LOG_PATH: path.join(dir, 'sms.log'),
@@ -43,7 +45,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Ap
 
 /** Starts an app on a config rooted in `dir`; stop() also removes `dir`. */
 export async function startAppIn(dir: string, config: Config, options: AppOptions = {}): Promise<TestApp> {
-  const app = createApp(config, options);
+  const app = await createApp(config, options);
   await app.start();
   return {
     app,
@@ -53,6 +55,7 @@ export async function startAppIn(dir: string, config: Config, options: AppOption
     stop: async () => {
       await app.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+      if (onPostgres && config.databaseUrl) await dropSchema(schemaFor(dir));
     },
   };
 }

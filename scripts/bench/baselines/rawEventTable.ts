@@ -1,7 +1,8 @@
 // Baseline: better-sqlite3 alone, with the event store's table, indexes and pragmas, inserting the same rows.
 import Database from 'better-sqlite3';
-import { storeMigrations } from '../../../src/store/tables.js';
 import type { EventEnvelope } from '../../../src/events/envelope.js';
+import { textFor } from '../../../src/storage/Storage.js';
+import { storeMigrations } from '../../../src/store/tables.js';
 
 export function openRawEventTable(file: string) {
   const db = new Database(file);
@@ -9,7 +10,7 @@ export function openRawEventTable(file: string) {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  db.exec(storeMigrations.map((m) => m.sql).join('\n'));
+  db.exec(storeMigrations.map((m) => textFor(m.sql, 'sqlite')).join('\n'));
   const insert = db.prepare(
     `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

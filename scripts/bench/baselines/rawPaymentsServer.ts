@@ -7,7 +7,7 @@ import express from 'express';
 import { serveParent } from '../servers/child.js';
 
 const db = new Database(path.join(process.argv[2]!, 'http-raw.db'));
-// The pragmas paybus runs with (src/db/openDatabase.ts).
+// The pragmas paybus runs with (src/storage/sqlite/SqliteStorage.ts).
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');

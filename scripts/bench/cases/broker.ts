@@ -44,7 +44,7 @@ export const consumeInbox = brokerCase('consume.inbox', 'msgs/s', 'ratio >= 0.7'
     const ours = async () => {
       await admin.preload(queue.name, billEvents(count));
       let handled = 0;
-      const app = createApp(
+      const app = await createApp(
         { ...config, databasePath: path.join(dir, `consume-${round++}.db`) },
         { log: silentLog, extraModules: [benchProbe(PROBE)], hooks: { onHandled: () => void handled++ } },
       );

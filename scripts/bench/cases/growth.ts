@@ -2,9 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { runMigrations } from '../../../src/db/migrate.js';
-import { WalCheckpointer } from '../../../src/db/WalCheckpointer.js';
-import { type Db, openDatabase } from '../../../src/db/openDatabase.js';
+import { runMigrations } from '../../../src/storage/migrate.js';
+import { SqliteStorage } from '../../../src/storage/sqlite/SqliteStorage.js';
 import { EventStore } from '../../../src/store/EventStore.js';
 import { storeMigrations } from '../../../src/store/tables.js';
 import { billEvents } from '../events.js';
@@ -16,7 +15,7 @@ const STORED = 1_000_000;
 const STREAM = 10;
 
 interface BigStore {
-  db: Db;
+  storage: SqliteStorage;
   store: EventStore;
   aggregateIds: string[];
 }
@@ -28,16 +27,19 @@ let built: { dir: string; big: BigStore } | undefined;
  * written in passes (every aggregate's v1, then every v2, …) so one stream's rows lie far apart, as in a long-lived
  * store. Built once per run and shared by the growth cases.
  */
-function bigStore(dir: string): BigStore {
+async function bigStore(dir: string): Promise<BigStore> {
   if (built?.dir === dir) return built.big;
   const started = performance.now();
   const file = path.join(dir, 'growth-big.db');
-  // A throwaway file: built without a journal and with a large cache, then reopened as paybus opens it.
+  // The tables as paybus creates them; then the rows through a throwaway connection without a journal and with a
+  // large cache; then the file reopened as paybus opens it (WAL, checkpoints in a worker thread).
+  const schema = new SqliteStorage(file, { checkpointer: false });
+  await runMigrations(schema, [{ owner: 'store', migrations: storeMigrations }]);
+  await schema.close();
   const db = new Database(file);
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -1000000');
-  runMigrations(db, 'store', storeMigrations);
   const aggregateIds = Array.from({ length: STORED / STREAM }, () => randomUUID());
   const userId = randomUUID();
   const insert = db.prepare(
@@ -56,9 +58,9 @@ function bigStore(dir: string): BigStore {
     for (let from = 0; from < aggregateIds.length; from += 20_000) insertPass(version, from, Math.min(from + 20_000, aggregateIds.length));
   }
   db.close();
-  const opened = openDatabase(file);
+  const storage = new SqliteStorage(file);
   process.stderr.write(`  built a store of ${STORED.toLocaleString('en-US')} events in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  const big = { db: opened, store: new EventStore(opened), aggregateIds };
+  const big = { storage, store: new EventStore(storage), aggregateIds };
   built = { dir, big };
   return big;
 }
@@ -67,13 +69,11 @@ export const growthAppend: BenchCase = {
   name: 'growth.append',
   fullOnly: true,
   async run({ dir }) {
-    const big = bigStore(dir);
-    const freshFile = path.join(dir, 'growth-fresh.db');
-    const freshDb = openDatabase(freshFile);
-    runMigrations(freshDb, 'store', storeMigrations);
-    const fresh = new EventStore(freshDb);
-    // Both stores as createApp runs them: WAL checkpoints in a worker thread, not inside a commit.
-    const checkpointers = [new WalCheckpointer(path.join(dir, 'growth-big.db'), big.db), new WalCheckpointer(freshFile, freshDb)];
+    const big = await bigStore(dir);
+    // Both stores as createApp opens them: WAL checkpoints in a worker thread, not inside a commit.
+    const freshStorage = new SqliteStorage(path.join(dir, 'growth-fresh.db'));
+    await runMigrations(freshStorage, [{ owner: 'store', migrations: storeMigrations }]);
+    const fresh = new EventStore(freshStorage);
     const perRound = 5_000;
     const rounds = 4;
     // One event per transaction, each a new stream: the per-event lookups and index inserts are what could grow.
@@ -83,11 +83,10 @@ export const growthAppend: BenchCase = {
     let b = 0;
     const r = await interleave(
       rounds,
-      () => rate(perRound, () => void big.store.append([bigEvents[a++]!])),
-      () => rate(perRound, () => void fresh.append([freshEvents[b++]!])),
+      () => rate(perRound, () => big.storage.transaction((tx) => big.store.append(tx, [bigEvents[a++]!]))),
+      () => rate(perRound, () => freshStorage.transaction((tx) => fresh.append(tx, [freshEvents[b++]!]))),
     );
-    for (const c of checkpointers) await c.stop();
-    freshDb.close();
+    await freshStorage.close();
     return ratioResult('growth.append', 'events/s', r.ours, r.baseline, 0.9, `paybus with ${STORED.toLocaleString('en-US')} events stored vs a fresh store; 1 event per transaction`);
   },
 };
@@ -96,15 +95,18 @@ export const growthRead: BenchCase = {
   name: 'growth.read.p99_ms',
   fullOnly: true,
   async run({ dir }) {
-    const big = bigStore(dir);
+    const big = await bigStore(dir);
     const samples: number[] = [];
     for (let i = 0; i < 20_000; i++) {
       const id = big.aggregateIds[Math.floor(Math.random() * big.aggregateIds.length)]!;
       const start = performance.now();
-      const events = big.store.getEvents(id);
+      const events = await big.store.getEvents(id);
       samples.push(performance.now() - start);
       if (events.length < STREAM) throw new Error(`stream ${id} has ${events.length} events, expected ${STREAM}`);
     }
+    // The last growth case on the big store (growth.backlog uses its own): close it before the folder goes.
+    await big.storage.close();
+    built = undefined;
     const measured = samples.slice(1_000); // the first reads warm SQLite's page cache
     const notes = `getEvents of a random ${STREAM}-event stream among ${STORED.toLocaleString('en-US')} events; p50 ${percentile(measured, 50).toFixed(3)} ms, n ${measured.length}`;
     return maxResult('growth.read.p99_ms', 'ms', percentile(measured, 99), 1, notes);

@@ -1,9 +1,11 @@
-// http.payments: POST /payments end to end against express 5 + better-sqlite3, each server in its own process.
+// http.payments and pg.http.payments: POST /payments end to end against express 5 + better-sqlite3, each server in its
+// own process.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { type BenchCase, infoResult, interleave, median, ratioResult } from '../harness.js';
+import { benchSchemas, postgresCase, urlWithSchema } from '../postgres.js';
 import { ChildServer } from '../servers/child.js';
 
 const CONNECTIONS = 20;
@@ -50,34 +52,71 @@ function dispenser(ids: readonly string[]): () => string {
   };
 }
 
+interface PaymentsRun {
+  ours: number;
+  baseline: number;
+  /** Median rate of paybus counted until its reactions were done too. */
+  drained: number;
+  /** Peak RSS of the paybus process, MB. */
+  rssMb: number;
+  perRound: number;
+}
+
+/** The paybus server (on SQLite in `dir`, or on `databaseUrl`) against the raw baseline, warmed up, then interleaved. */
+async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string): Promise<PaymentsRun> {
+  const perRound = quick ? 400 : 2_000;
+  const rounds = quick ? 2 : 3;
+  const needed = WARMUP + rounds * perRound + (rounds + 1) * CONNECTIONS * 4;
+  const billIds = Array.from({ length: needed }, () => randomUUID());
+  const billsFile = path.join(dir, 'http-bills.json');
+  fs.writeFileSync(billsFile, JSON.stringify({ userId: randomUUID(), billIds, amount: AMOUNT, currency: 'EUR' }));
+  const ours = await ChildServer.start(path.join(here, '../servers/paybusServer.ts'), [dir, billsFile, ...(databaseUrl ? [databaseUrl] : [])]);
+  let raw: ChildServer | undefined;
+  try {
+    raw = await ChildServer.start(path.join(here, '../baselines/rawPaymentsServer.ts'), [dir]);
+    const rawServer = raw;
+    // The baseline needs no bills; it gets fresh ids too, so both bodies are the same size.
+    const oursBill = dispenser(billIds);
+    const rawBill = dispenser(Array.from({ length: needed }, () => randomUUID()));
+    await payRate(ours, WARMUP, oursBill);
+    await payRate(raw, WARMUP, rawBill);
+    const drained: number[] = [];
+    const r = await interleave(rounds, () => payRate(ours, perRound, oursBill, drained), () => payRate(rawServer, perRound, rawBill));
+    return { ...r, drained: median(drained), rssMb: (await ours.maxRss()) / 1024 / 1024, perRound };
+  } finally {
+    await ours.stop();
+    await raw?.stop();
+    // Each case starts its raw server on a fresh file.
+    for (const f of fs.readdirSync(dir)) if (f.startsWith('http-raw.db') || f.startsWith('http-bills')) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
 export const httpPayments: BenchCase = {
   name: 'http.payments',
   async run({ quick, dir }) {
-    const perRound = quick ? 400 : 2_000;
-    const rounds = quick ? 2 : 3;
-    const needed = WARMUP + rounds * perRound + (rounds + 1) * CONNECTIONS * 4;
-    const billIds = Array.from({ length: needed }, () => randomUUID());
-    const billsFile = path.join(dir, 'http-bills.json');
-    fs.writeFileSync(billsFile, JSON.stringify({ userId: randomUUID(), billIds, amount: AMOUNT, currency: 'EUR' }));
-    const ours = await ChildServer.start(path.join(here, '../servers/paybusServer.ts'), [dir, billsFile]);
-    const raw = await ChildServer.start(path.join(here, '../baselines/rawPaymentsServer.ts'), [dir]);
-    try {
-      // The baseline needs no bills; it gets fresh ids too, so both bodies are the same size.
-      const oursBill = dispenser(billIds);
-      const rawBill = dispenser(Array.from({ length: needed }, () => randomUUID()));
-      await payRate(ours, WARMUP, oursBill);
-      await payRate(raw, WARMUP, rawBill);
-      const drained: number[] = [];
-      const r = await interleave(rounds, () => payRate(ours, perRound, oursBill, drained), () => payRate(raw, perRound, rawBill));
-      const rss = (await ours.maxRss()) / 1024 / 1024;
-      const notes = `${CONNECTIONS} connections, ${perRound.toLocaleString('en-US')} requests a round, each paying a fresh bill; gateway latency 0 ms; paybus counted until its reactions were done too: ${Math.round(median(drained))} req/s`;
-      return [
-        ratioResult('http.payments', 'req/s', r.ours, r.baseline, 0.5, notes),
-        infoResult('http.payments.peak_rss_mb', 'MB', rss, 'peak RSS of the paybus process over the HTTP run (all modules, memory mode)'),
-      ];
-    } finally {
-      await ours.stop();
-      await raw.stop();
-    }
+    const r = await paymentsRun(quick, dir);
+    const notes = `${CONNECTIONS} connections, ${r.perRound.toLocaleString('en-US')} requests a round, each paying a fresh bill; gateway latency 0 ms; paybus counted until its reactions were done too: ${Math.round(r.drained)} req/s`;
+    return [
+      ratioResult('http.payments', 'req/s', r.ours, r.baseline, 0.5, notes),
+      infoResult('http.payments.peak_rss_mb', 'MB', r.rssMb, 'peak RSS of the paybus process over the HTTP run (all modules, memory mode)'),
+    ];
   },
 };
+
+/**
+ * The same load with paybus on PostgreSQL (a fresh schema). Reported without a target or a ratio: the only baseline
+ * at hand is express + better-sqlite3, another engine, so a ratio would mix paybus's cost with the engine's. Its
+ * figure from the same run, interleaved, is in the notes for scale.
+ */
+export const pgHttpPayments = postgresCase('pg.http.payments', 'req/s', 'reported', async ({ quick, dir }) => {
+  const schemas = await benchSchemas('http', ['paybus']);
+  try {
+    const r = await paymentsRun(quick, dir, urlWithSchema(schemas.names[0]!));
+    const notes =
+      `paybus on PostgreSQL (DATABASE_URL, a fresh schema, pool 10), all modules, memory mode; ${CONNECTIONS} connections, ${r.perRound.toLocaleString('en-US')} requests a round; ` +
+      `counted until its reactions were done too: ${Math.round(r.drained)} req/s; for scale, not a target: raw express + better-sqlite3 in the same run ${Math.round(r.baseline)} req/s; peak RSS ${r.rssMb.toFixed(0)} MB`;
+    return infoResult('pg.http.payments', 'req/s', r.ours, notes);
+  } finally {
+    await schemas.drop();
+  }
+});

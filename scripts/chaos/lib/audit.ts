@@ -54,7 +54,7 @@ async function measure(d: Deployment, base: string, accepted: Accepted | undefin
   const paidBills = new Set(byType('bill.paid').map((e) => e.payload.billId as string));
   const emailed = new Set(byType('notification.sent').filter((e) => e.payload.channel === 'email').map((e) => e.payload.causationEventId as string));
   const summary = await getJson<{ totalEvents: number }>(base, '/analytics/summary');
-  const charges = d.sql().prepare("SELECT bill_id FROM payments_simulator_charges WHERE status = 'succeeded'").pluck().all() as string[];
+  const charges = (await d.db.all<{ bill_id: string }>("SELECT bill_id FROM payments_simulator_charges WHERE status = 'succeeded'")).map((r) => r.bill_id);
   const smsIds = readSmsIds(d);
 
   const c: Record<string, number> = {
@@ -64,7 +64,7 @@ async function measure(d: Deployment, base: string, accepted: Accepted | undefin
     paymentWithoutBillPaid: byType('payment.success').filter((e) => !paidBills.has(e.payload.billId as string)).length,
     eventWithoutEmail: events.filter((e) => TEMPLATE_TYPES.has(e.type) && !emailed.has(e.id)).length,
     analyticsMissing: Math.max(0, events.length - summary.totalEvents),
-    pendingOutbox: d.pendingOutbox(),
+    pendingOutbox: await d.pendingOutbox(),
     billPaidTwice: overCount(byType('bill.paid').map((e) => e.payload.billId as string)),
     billChargedTwice: overCount(charges),
     notificationTwice: overCount(byType('notification.sent').map((e) => `${String(e.payload.causationEventId)}/${String(e.payload.channel)}`)),

@@ -1,25 +1,30 @@
-// One paybus deployment under test: a temp folder (database, uploads, mail, SMS log), unique broker names, a tap.
+// One paybus deployment under test: a temp folder (uploads, mail, SMS log, and the SQLite file unless it runs on
+// PostgreSQL, then a schema of its own), unique broker names, a tap.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { BROKER_URL, deleteBrokerObjects, ExchangeTap, uniqueName } from './broker.js';
+import { type InspectedDatabase, postgresInspector, postgresSchema, sqliteInspector } from './database.js';
 import { PaybusProcess } from './paybus.js';
+import type { ScenarioContext } from './types.js';
 
 export class Deployment {
   readonly processes: PaybusProcess[] = [];
   readonly tap: ExchangeTap;
-  private db: Database.Database | undefined;
 
   private constructor(
     readonly dir: string,
     readonly env: Record<string, string>,
+    /** What the audit and the checks read the deployment's tables through. */
+    readonly db: InspectedDatabase,
+    private readonly dropSchema: (() => Promise<void>) | undefined,
   ) {
     this.tap = new ExchangeTap(env.RABBITMQ_EXCHANGE!);
   }
 
   /** The tap binds before paybus starts, so it sees every event ever published. */
-  static async create(scenario: string, extra: Record<string, string> = {}): Promise<Deployment> {
+  static async create(ctx: Pick<ScenarioContext, 'storage'>, scenario: string, extra: Record<string, string> = {}): Promise<Deployment> {
+    const schema = ctx.storage === 'postgres' ? await postgresSchema(scenario) : undefined;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `paybus-chaos-${scenario}-`));
     const name = uniqueName(scenario);
     const env: Record<string, string> = {
@@ -28,6 +33,7 @@ export class Deployment {
       RABBITMQ_EXCHANGE: name,
       RABBITMQ_QUEUE_PREFIX: name,
       DATABASE_PATH: path.join(dir, 'paybus.db'),
+      ...(schema ? { DATABASE_URL: schema.url } : {}),
       UPLOAD_DIR: path.join(dir, 'uploads'),
       MAIL_DIR: path.join(dir, 'mail'),
       SMS_LOG_PATH: path.join(dir, 'sms.log'),
@@ -41,8 +47,15 @@ export class Deployment {
       RATE_LIMIT_POST_PER_MINUTE: '0',
       ...extra,
     };
-    const d = new Deployment(dir, env);
-    await d.tap.open();
+    const db = schema ? postgresInspector(schema.url) : sqliteInspector(env.DATABASE_PATH!);
+    const d = new Deployment(dir, env, db, schema?.drop);
+    try {
+      await d.tap.open();
+    } catch (error) {
+      // The broker does not answer: nothing started yet, so only the folder and the schema are left to remove.
+      await d.cleanup().catch(() => {});
+      throw error;
+    }
     return d;
   }
 
@@ -53,21 +66,16 @@ export class Deployment {
     return p;
   }
 
-  /** A read-only view of the deployment's database (WAL: reading never blocks the writer). */
-  sql(): Database.Database {
-    this.db ??= new Database(this.env.DATABASE_PATH!, { readonly: true, fileMustExist: true });
-    return this.db;
-  }
-
-  pendingOutbox(): number {
-    return this.sql().prepare('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL').pluck().get() as number;
+  async pendingOutbox(): Promise<number> {
+    return (await this.db.value<number>('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL'))!;
   }
 
   async cleanup(): Promise<void> {
     for (const p of this.processes) await p.kill('SIGKILL');
-    this.db?.close();
+    await this.db.close().catch(() => {});
     await this.tap.close();
     await deleteBrokerObjects(this.env.RABBITMQ_QUEUE_PREFIX!);
+    await this.dropSchema?.().catch(() => {});
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

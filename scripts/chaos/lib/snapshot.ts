@@ -2,17 +2,16 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
+import type { InspectedDatabase } from './database.js';
 
 export type Snapshot = Map<string, string>;
 
 /** table name (or folder) → hash of its sorted rows (or file names and sizes). */
-export function snapshot(db: Database.Database, folders: readonly string[]): Snapshot {
+export async function snapshot(db: InspectedDatabase, folders: readonly string[]): Promise<Snapshot> {
   const out: Snapshot = new Map();
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all() as string[];
-  for (const table of tables) {
+  for (const table of await db.tables()) {
     // Table names come from the schema, never from input; quoting covers any odd character.
-    const rows = db.prepare(`SELECT * FROM "${table.replaceAll('"', '""')}"`).all().map((r) => JSON.stringify(r)).sort();
+    const rows = (await db.all(`SELECT * FROM "${table.replaceAll('"', '""')}"`)).map((r) => JSON.stringify(r)).sort();
     out.set(`table ${table} (${rows.length} rows)`, createHash('sha256').update(rows.join('\n')).digest('hex'));
   }
   for (const folder of folders) {

@@ -1,4 +1,5 @@
 // What a scenario gets and what it reports.
+import type { StorageKind } from './database.js';
 
 export interface ScenarioResult {
   name: string;
@@ -17,6 +18,8 @@ export interface ScenarioResult {
 
 export interface ScenarioContext {
   quick: boolean;
+  /** The engine every deployment of the run uses (`--storage`, SQLite by default). */
+  storage: StorageKind;
   /** One progress line on stderr. */
   log(message: string): void;
 }

@@ -17,18 +17,18 @@ const written = (acc: Accepted) => acc.users.length + acc.bills.length + acc.pay
 
 /** Milliseconds from `since` until /ready is 200 and every outbox row that was pending at `since` is published. */
 async function recovery(d: Deployment, p: PaybusProcess, since: number, timeoutMs: number): Promise<number> {
-  const backlog = d.sql().prepare('SELECT COALESCE(MAX(id), 0) FROM outbox WHERE published_at IS NULL').pluck().get() as number;
-  const older = d.sql().prepare('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND id <= ?').pluck();
+  const backlog = (await d.db.value<number>('SELECT COALESCE(MAX(id), 0) FROM outbox WHERE published_at IS NULL'))!;
+  const older = async () => (await d.db.value<number>('SELECT COUNT(*) FROM outbox WHERE published_at IS NULL AND id <= ?', [backlog]))!;
   while (Date.now() - since < timeoutMs) {
     const ready = await send(p.url, { method: 'GET', path: '/ready' }).catch(() => undefined);
-    if (ready?.status === 200 && (older.get(backlog) as number) === 0) return Date.now() - since;
+    if (ready?.status === 200 && (await older()) === 0) return Date.now() - since;
     await sleep(50);
   }
   return Number.NaN;
 }
 
 async function faultScenario(ctx: ScenarioContext, name: string, cycles: number, fault: Fault) {
-  const d = await Deployment.create(name, { RABBITMQ_PREFETCH: '50' });
+  const d = await Deployment.create(ctx, name, { RABBITMQ_PREFETCH: '50' });
   const acc = emptyAccepted();
   const recoveries: number[] = [];
   const duringFault: number[] = [];

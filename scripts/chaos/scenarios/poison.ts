@@ -41,7 +41,7 @@ function poisonBodies(): Buffer[] {
 export const poison: Scenario = {
   name: 'poison',
   async run(ctx) {
-    const d = await Deployment.create('poison');
+    const d = await Deployment.create(ctx, 'poison');
     const acc = emptyAccepted();
     try {
       const p = await d.start();

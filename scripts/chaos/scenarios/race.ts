@@ -15,7 +15,7 @@ export const race: Scenario = {
     const bills = ctx.quick ? 12 : 40;
     const payers = 6;
     const patchers = ctx.quick ? 20 : 60;
-    const d = await Deployment.create('race');
+    const d = await Deployment.create(ctx, 'race');
     const acc = emptyAccepted();
     try {
       const p = await d.start();

@@ -10,7 +10,7 @@ export const sigkill: Scenario = {
   name: 'sigkill',
   async run(ctx) {
     const runs = ctx.quick ? 3 : 12;
-    const d = await Deployment.create('sigkill');
+    const d = await Deployment.create(ctx, 'sigkill');
     const acc = emptyAccepted();
     try {
       for (let run = 1; run <= runs; run++) {

@@ -18,7 +18,7 @@ export const soak: Scenario = {
   fullOnly: true,
   async run(ctx) {
     const minutes = Number(process.env.CHAOS_SOAK_MINUTES ?? 10);
-    const d = await Deployment.create('soak');
+    const d = await Deployment.create(ctx, 'soak');
     const acc = emptyAccepted();
     try {
       const p = await d.start();

@@ -6,6 +6,9 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Consum
 import { MODULE_NAMES, type ModuleName } from '../../../src/config.js';
 import type { EventEnvelope } from '../../../src/events/envelope.js';
 import type { ModuleDefinition } from '../../../src/runtime/module.js';
+import { PostgresStorage } from '../../../src/storage/postgres/PostgresStorage.js';
+import { SqliteStorage } from '../../../src/storage/sqlite/SqliteStorage.js';
+import type { Storage } from '../../../src/storage/Storage.js';
 import { startAppIn, tempDir, testConfig, type TestApp } from '../../support/testApp.js';
 
 export const BROKER_URL = process.env.TEST_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -118,6 +121,26 @@ const run = promisify(execFile);
 export async function rabbitmqctl(...args: string[]): Promise<string> {
   const { stdout } = await run('rabbitmqctl', args, { timeout: 60_000 });
   return stdout;
+}
+
+/**
+ * Messages of a queue as the broker counts them: ready, and delivered but not acknowledged yet. Asked of the queue
+ * itself (rabbitmqctl), not of the management statistics, which lag.
+ */
+export async function queueCounts(queue: string): Promise<{ ready: number; unacked: number }> {
+  const lines = (await rabbitmqctl('-q', 'list_queues', 'name', 'messages_ready', 'messages_unacknowledged')).trim().split('\n');
+  const row = lines.map((l) => l.trim().split(/\s+/)).find(([name]) => name === queue);
+  if (!row) throw new Error(`rabbitmqctl does not list queue ${queue}`);
+  return { ready: Number(row[1]), unacked: Number(row[2]) };
+}
+
+/**
+ * The database of a paybus child process started with `env` (DATABASE_URL or DATABASE_PATH), opened beside it to
+ * read what it wrote. SQLite: WAL lets this read while the child writes; no checkpointer of its own.
+ */
+export async function openDatabaseOf(env: Record<string, string>): Promise<Storage> {
+  if (env.DATABASE_URL) return PostgresStorage.open({ url: env.DATABASE_URL, poolSize: 2 });
+  return new SqliteStorage(env.DATABASE_PATH!, { checkpointer: false });
 }
 
 /** Polls `check`; with `timeoutMs`, throws when it has not come true by then (for waits that guard a cleanup). */

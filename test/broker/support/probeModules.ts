@@ -1,33 +1,48 @@
 // Small modules for broker tests: a reaction that records each event it handles, a projection that keeps users.
 import type { ModuleName } from '../../../src/config.js';
-import type { Db } from '../../../src/db/openDatabase.js';
-import type { ModuleDefinition } from '../../../src/runtime/module.js';
+import type { ModuleDefinition, Sql } from '../../../src/moduleKit.js';
 
 /**
- * A module `name` (not a real module: the cast only satisfies the host's type) with a reaction on
+ * A module `name` (not a real module: the cast only satisfies the host's type) with a database-only reaction on
  * `reactTo` writing `<name>_effects`, and a projection on `projectFrom` keeping `<name>_users`.
  */
 export function probeModule(name: string, { reactTo = [] as string[], projectFrom = [] as string[] } = {}): ModuleDefinition {
+  const users = `${name}_users`;
   return {
     name: name as ModuleName,
     migrations: [
       {
         id: '001',
-        sql: `CREATE TABLE ${name}_effects (event_id TEXT NOT NULL, type TEXT NOT NULL);
-              CREATE TABLE ${name}_users (id TEXT PRIMARY KEY, email TEXT NOT NULL);`,
+        // `seq` keeps the order effects were recorded in (no rowid on PostgreSQL).
+        sql: {
+          sqlite: `CREATE TABLE ${name}_effects (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, type TEXT NOT NULL);
+                   CREATE TABLE ${users} (id TEXT PRIMARY KEY, email TEXT NOT NULL);`,
+          postgres: `CREATE TABLE ${name}_effects (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, event_id TEXT NOT NULL, type TEXT NOT NULL);
+                     CREATE TABLE ${users} (id TEXT PRIMARY KEY, email TEXT NOT NULL);`,
+        },
       },
     ],
-    create: ({ db }) => {
-      const effect = db.prepare(`INSERT INTO ${name}_effects (event_id, type) VALUES (?, ?)`);
-      const user = db.prepare(`INSERT INTO ${name}_users (id, email) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET email = COALESCE(NULLIF(excluded.email, ''), email)`);
-      return {
-        reactions: reactTo.length === 0 ? [] : [{ name: `${name}.reaction`, types: reactTo, handle: (event, ctx) => void ctx.commit(() => effect.run(event.id, event.type)) }],
-        projections:
-          projectFrom.length === 0
-            ? []
-            : [{ name: `${name}.users`, types: projectFrom, tables: [`${name}_users`], apply: (event) => void user.run(event.aggregateId, emailOf(event.payload)) }],
-      };
-    },
+    create: () => ({
+      reactions:
+        reactTo.length === 0
+          ? []
+          : [{ name: `${name}.reaction`, types: reactTo, apply: async (event, { tx }) => void (await tx.run(`INSERT INTO ${name}_effects (event_id, type) VALUES (?, ?)`, [event.id, event.type])) }],
+      projections:
+        projectFrom.length === 0
+          ? []
+          : [
+              {
+                name: `${name}.users`,
+                types: projectFrom,
+                tables: [users],
+                apply: async (event, tx) =>
+                  void (await tx.run(`INSERT INTO ${users} (id, email) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET email = COALESCE(NULLIF(excluded.email, ''), ${users}.email)`, [
+                    event.aggregateId,
+                    emailOf(event.payload),
+                  ])),
+              },
+            ],
+    }),
   };
 }
 
@@ -37,10 +52,10 @@ function emailOf(payload: Record<string, unknown>): string {
   return String(payload.email ?? changes?.email ?? '');
 }
 
-export function effects(db: Db, name: string): { event_id: string; type: string }[] {
-  return db.prepare(`SELECT event_id, type FROM ${name}_effects ORDER BY rowid`).all() as { event_id: string; type: string }[];
+export function effects(db: Sql, name: string): Promise<{ event_id: string; type: string }[]> {
+  return db.all<{ event_id: string; type: string }>(`SELECT event_id, type FROM ${name}_effects ORDER BY seq`);
 }
 
-export function projectedUsers(db: Db, name: string): { id: string; email: string }[] {
-  return db.prepare(`SELECT id, email FROM ${name}_users ORDER BY id`).all() as { id: string; email: string }[];
+export function projectedUsers(db: Sql, name: string): Promise<{ id: string; email: string }[]> {
+  return db.all<{ id: string; email: string }>(`SELECT id, email FROM ${name}_users ORDER BY id`);
 }

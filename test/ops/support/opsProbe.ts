@@ -25,24 +25,23 @@ export function opsProbeModule(control: ProbeControl): ModuleDefinition {
     create: ({ store }) => ({
       reactions: [
         {
-          // user.created → user.updated(step-1) → user.updated(step-2): each caused by the one before.
+          // user.created → user.updated(step-1) → user.updated(step-2): each caused by the one before. Database
+          // only, so a transactional reaction: its events commit with the record that it handled the cause.
           name: 'opsprobe.chain',
           types: ['user.created', 'user.updated'],
-          handle: (event, ctx) => {
+          apply: async (event, uow, ctx) => {
             const changes = (event.payload as { changes?: { name?: string } }).changes;
             const next = event.type === 'user.created' ? 'step-1' : changes?.name === 'step-1' ? 'step-2' : undefined;
             if (!next) return;
             ctx.log.info({ next }, 'chain step');
-            ctx.commit((uow) => {
-              const version = store.currentVersion(event.aggregateId);
-              uow.append([createUserUpdatedEvent(event.aggregateId, { name: next }, causedBy(event, version + 1))], { expectedVersion: version });
-            });
+            const version = await store.currentVersion(event.aggregateId, uow.tx);
+            await uow.append([createUserUpdatedEvent(event.aggregateId, { name: next }, causedBy(event, version + 1))], { expectedVersion: version });
           },
         },
         {
           name: 'opsprobe.flaky',
           types: ['user.created'],
-          handle: (event, ctx) => {
+          handle: async (event, ctx) => {
             const name = String(event.payload.name);
             if (name.startsWith('poison') && control.poisonFails) throw new Error(control.poisonMessage);
             if (name.startsWith('flaky') && !control.seenFlaky.has(event.id)) {

@@ -7,7 +7,7 @@ import { opsProbeModule, probeControl } from './opsProbe.js';
 const config = loadConfig();
 const control = probeControl();
 control.poisonMessage = process.env.PROBE_POISON_MESSAGE ?? control.poisonMessage;
-const app = createApp(config, { extraModules: [opsProbeModule(control)] });
+const app = await createApp(config, { extraModules: [opsProbeModule(control)] });
 await app.start();
 const server = await app.listen();
 const address = server.address();

@@ -1,7 +1,7 @@
 // Moves WAL checkpoints off the request path: a worker thread with its own connection checkpoints the file.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { Db } from './openDatabase.js';
+import type Database from 'better-sqlite3';
 
 // SQLite's automatic checkpoint runs inside whichever commit crosses 1000 WAL pages and copies them to the
 // database file there and then: tens of milliseconds during which the event loop stops. The bench saw it as a
@@ -20,7 +20,7 @@ parentPort.on('message', (m) => { if (m === 'stop') { clearInterval(timer); tick
 export class WalCheckpointer {
   private readonly worker: Worker;
 
-  constructor(file: string, db: Db, everyMs = 500) {
+  constructor(file: string, db: Database.Database, everyMs = 500) {
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, everyMs } });

@@ -38,7 +38,7 @@ describe('users over HTTP', () => {
   it('when the email is taken (in any case), then 409 and nothing is appended', async () => {
     await t.http.post('/users').send({ email: 'a@x.test', name: 'A' }).expect(201);
     problem(await t.http.post('/users').send({ email: 'A@X.test', name: 'A2' }), 409);
-    expect(t.app.store.readAll()).to.have.length(1);
+    expect(await t.app.store.readAll()).to.have.length(1);
   });
 
   it('when the body is invalid, then 400 names each field', async () => {
@@ -48,7 +48,7 @@ describe('users over HTTP', () => {
     problem(await t.http.post('/users').send({ name: 'No email' }), 400);
     problem(await t.http.post('/users').send([1, 2]), 400);
     problem(await t.http.post('/users').set('content-type', 'application/json').send('{"email":'), 400);
-    expect(t.app.store.readAll()).to.have.length(0);
+    expect(await t.app.store.readAll()).to.have.length(0);
   });
 
   it('when a user is patched, then only changed fields are in user.updated, and no change appends nothing', async () => {
@@ -57,7 +57,7 @@ describe('users over HTTP', () => {
     expect(res.body).to.include({ name: 'C2', email: 'c@x.test', phone: '+442071234567' });
     await t.http.patch(`/users/${user.id}`).send({ name: 'C2' }).expect(200);
     await t.http.patch(`/users/${user.id}`).send({ phone: null }).expect(200);
-    const log = t.app.store.getEvents(user.id);
+    const log = await t.app.store.getEvents(user.id);
     expect(log.map((e) => [e.type, e.version, e.payload.changes])).to.deep.equal([
       ['user.created', 1, undefined],
       ['user.updated', 2, { name: 'C2', phone: '+442071234567' }],
@@ -72,7 +72,7 @@ describe('users over HTTP', () => {
     problem(await t.http.patch(`/users/${a.id}`).send({}), 400);
     problem(await t.http.patch(`/users/${a.id}`).send({ name: 42 }), 400);
     problem(await t.http.patch(`/users/${randomUUID()}`).send({ name: 'Z' }), 404);
-    expect(t.app.store.getEvents(a.id)).to.have.length(1);
+    expect(await t.app.store.getEvents(a.id)).to.have.length(1);
   });
 
   it('when an id is unknown or malformed, then 404 problem+json', async () => {
@@ -107,6 +107,6 @@ describe('users over HTTP', () => {
   it('keeps a caller\'s X-Correlation-Id on the events the request causes', async () => {
     const res = await t.http.post('/users').set('X-Correlation-Id', 'trace-123').send({ email: 'k@x.test', name: 'K' }).expect(201);
     expect(res.headers['x-correlation-id']).to.equal('trace-123');
-    expect(t.app.store.getEvents(res.body.id)[0]!.metadata).to.deep.equal({ correlationId: 'trace-123', causationId: null });
+    expect((await t.app.store.getEvents(res.body.id))[0]!.metadata).to.deep.equal({ correlationId: 'trace-123', causationId: null });
   });
 });

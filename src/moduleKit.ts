@@ -1,0 +1,58 @@
+// Everything a domain module may use of the runtime, in one place: modules import src/ through this file only
+// (test/architecture.unit.spec.ts), so the runtime can change behind it without reaching into every module.
+
+// What a module declares and what the host gives it.
+export type {
+  BackgroundJob,
+  Commit,
+  DeliveredEvent,
+  EffectfulReaction,
+  ModuleDefinition,
+  ModuleDeps,
+  ModuleParts,
+  Projection,
+  Reaction,
+  ReactionContext,
+  TransactionalReaction,
+  UnitOfWork,
+} from './runtime/module.js';
+export type { Config } from './config.js';
+
+// Storage: statements run on `db` (reads) or on a unit of work's `tx`; tables come from migrations.
+export type { Migration } from './storage/migrate.js';
+export type { Sql, Statement, Transaction } from './storage/Storage.js';
+export { isUniqueViolation } from './storage/errors.js';
+
+// Events: the envelope, the catalog's factories and payload types.
+export { causedBy, type EventContext, type EventEnvelope } from './events/envelope.js';
+export {
+  createBillCreatedEvent,
+  createBillPaidEvent,
+  createDocumentUploadedEvent,
+  createNotificationSentEvent,
+  createPaymentFailedEvent,
+  createPaymentSuccessEvent,
+  createUserCreatedEvent,
+  createUserUpdatedEvent,
+  type DomainEvent,
+  type PayloadOf,
+} from './events/catalog.js';
+
+// Typed errors, mapped to problem+json by the one error mapper.
+export {
+  AppError,
+  ConflictError,
+  errorMessage,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnprocessableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+} from './errors.js';
+
+// HTTP: request parsing, shared fields, the request's event context, idempotency for routes that parse their own body.
+export { parseIdParam, parseWith } from './http/validate.js';
+export { amountField, currencyField, idField, says } from './http/fields.js';
+export { requestContext } from './http/correlation.js';
+export { idempotentRequest, requestHash } from './http/idempotency.js';

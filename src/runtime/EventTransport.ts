@@ -1,0 +1,31 @@
+// What carries committed events onward (the in-process bus, or the outbox relay to RabbitMQ), and what it gets
+// from the host to deliver them: the subscribers of this process and a way to run them.
+import type { StoredEvent } from '../events/envelope.js';
+import type { BatchRunner, BatchRunnerOptions } from './BatchRunner.js';
+import type { PaybusModule } from './module.js';
+import type { ProcessedSubscriber } from './subscribers.js';
+
+/** A subscriber and the event types it takes. */
+export interface Step {
+  subscriber: ProcessedSubscriber;
+  types: readonly string[];
+}
+
+export interface Subscriptions {
+  /** Every reaction of this process, each fed on its own (memory mode). */
+  reactions: Step[];
+  /** Every module of this process with its projections, then its reactions (a module queue, broker mode). */
+  modules: { module: PaybusModule; steps: Step[] }[];
+  /** A runner that commits through the host and retries through its processor. */
+  runner(name: string, options?: BatchRunnerOptions): BatchRunner;
+}
+
+export interface EventTransport {
+  start(subscriptions: Subscriptions): Promise<void>;
+  /** Called after every commit that appended events, in commit order. */
+  afterCommit(events: readonly StoredEvent[], outboxIds: readonly number[]): void;
+  /** Resolves when every event committed so far has been handled by this process's subscribers. */
+  idle(): Promise<void>;
+  ready(): boolean;
+  stop(): Promise<void>;
+}
