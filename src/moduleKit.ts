@@ -17,6 +17,7 @@ export type {
   UnitOfWork,
 } from './runtime/module.js';
 export type { Config } from './config.js';
+export type { Instance } from './runtime/Instance.js';
 
 // Storage: statements run on `db` (reads) or on a unit of work's `tx`; tables come from migrations.
 export type { Migration } from './storage/migrate.js';

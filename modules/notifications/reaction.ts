@@ -33,6 +33,8 @@ export function sendNotificationsReaction(deps: SendDeps): EffectfulReaction {
   return {
     name: 'notifications.send',
     types: [...TEMPLATE_TYPES],
+    // A user's mails go out in the order of their events ("new bill" before "payment received"); users side by side.
+    orderingKey: (event) => String((event as DomainEvent<TemplateType>).payload.userId),
     /**
      * Each channel is committed on its own (the notification.sent projection is the per-channel record), and
      * the host marks the event handled only after every channel went out. ctx.commit would mark the whole event

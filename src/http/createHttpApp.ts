@@ -10,6 +10,7 @@ import { eventsRoute } from './eventsRoute.js';
 import { idempotency } from './idempotency.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
 import { refuseNulCharacters } from './refuseNulCharacters.js';
+import type { RateLimitStore } from './rateLimitStore.js';
 import { postRateLimit, securityHeaders } from './security.js';
 
 export interface HttpDeps {
@@ -23,6 +24,10 @@ export interface HttpDeps {
   extraRoutes?: ((router: express.Router) => void)[];
   /** Runs first, for every request (request metrics see even those the body parser refuses). */
   middleware?: RequestHandler[];
+  /** Refuses POSTs while subscribers are too far behind (see shedLoad). */
+  shed?: RequestHandler;
+  /** Where the POST rate limit counts; absent when RATE_LIMIT_POST_PER_MINUTE is 0. */
+  rateLimit?: RateLimitStore;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -34,7 +39,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   for (const m of deps.middleware ?? []) app.use(m);
   app.use(correlation);
   // Before the body is read: a client over its budget costs no parsing.
-  app.use(postRateLimit({ limit: deps.config.rateLimitPostPerMinute }));
+  if (deps.rateLimit) app.use(postRateLimit(deps.rateLimit));
+  if (deps.shed) app.use(deps.shed);
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
   app.use(refuseNulCharacters);
   app.use(idempotency(deps.storage));

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { parseIdParam, parseWith } from '../http/validate.js';
+import type { Leases } from '../runtime/Leases.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
 import type { Storage } from '../storage/Storage.js';
 import { rebuildReadModels } from '../runtime/rebuild.js';
@@ -20,6 +21,7 @@ export interface AdminDeps {
   deadLetters: DeadLetterOps;
   status: StatusSources;
   storage: Storage;
+  leases: Leases;
   secrets: readonly string[];
   log: Logger;
 }
@@ -50,7 +52,8 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
   });
 
   router.get('/admin/subscribers', async (_req, res) => {
-    res.json({ head: await deps.status.store.headPosition(), items: await subscriberStatuses(deps.status) });
+    // `leases`: who holds each job that one process at a time runs (memory-mode reactions, the relay, jobs), and since when.
+    res.json({ head: await deps.status.store.headPosition(), items: await subscriberStatuses(deps.status), leases: await deps.leases.list() });
   });
 
   let rebuilding = false;

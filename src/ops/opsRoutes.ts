@@ -1,6 +1,7 @@
 // Mounts the operations layer on the runtime router: /metrics, /dashboard and, when ADMIN_TOKEN is set, /admin.
 import type { Router } from 'express';
 import type { AppParts } from '../createApp.js';
+import type { LagMonitor } from './LagMonitor.js';
 import { adminRoutes } from './adminRoutes.js';
 import { dashboardRoutes } from './dashboardRoute.js';
 import { DeadLetterOps } from './deadLetterOps.js';
@@ -10,6 +11,7 @@ import { secretsOf } from './redact.js';
 
 export interface OpsParts extends AppParts {
   transport: unknown;
+  lag: LagMonitor;
 }
 
 export function opsRoutes(parts: OpsParts, metrics: PaybusMetrics): (router: Router) => void {
@@ -25,6 +27,8 @@ export function opsRoutes(parts: OpsParts, metrics: PaybusMetrics): (router: Rou
       ...status,
       outbox: parts.outbox,
       transport: parts.transport,
+      lag: parts.lag,
+      leases: parts.leases,
       ready: () => parts.host.ready(),
       metrics,
       secrets,
@@ -34,6 +38,6 @@ export function opsRoutes(parts: OpsParts, metrics: PaybusMetrics): (router: Rou
     // Unset token: no /admin route at all, so the whole tree answers 404 like any unknown path.
     if (adminToken === undefined) return;
     const deadLetters = new DeadLetterOps(parts.processor, secrets);
-    adminRoutes(router, { adminToken, host: parts.host, status, storage: parts.storage, outbox: parts.outbox, deadLetters, secrets, log: parts.log.child({ component: 'admin' }) });
+    adminRoutes(router, { adminToken, host: parts.host, status, storage: parts.storage, leases: parts.leases, outbox: parts.outbox, deadLetters, secrets, log: parts.log.child({ component: 'admin' }) });
   };
 }

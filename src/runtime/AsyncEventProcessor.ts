@@ -25,10 +25,15 @@ export interface ProcessorHooks {
   onDeadLetter?(subscriber: string, event: EventEnvelope, error: unknown): void;
 }
 
+const turnOf = (subscriber: ProcessedSubscriber, event: EventEnvelope) => `${subscriber.name}\n${subscriber.keyOf(event)}`;
+
 export class AsyncEventProcessor {
   private readonly subscribers = new Map<string, ProcessedSubscriber>();
   private readonly abort = new AbortController();
-  /** One turn at a time per subscriber: a dead-letter retry waits for the event in hand, and vice versa. */
+  /**
+   * One turn at a time per subscriber and ordering key: a dead-letter retry waits for the event of its key in hand,
+   * and vice versa; other keys go on.
+   */
   private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -53,12 +58,12 @@ export class AsyncEventProcessor {
   }
 
   process(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
-    return this.inTurn(subscriber.name, () => this.processNow(subscriber, event));
+    return this.inTurn(turnOf(subscriber, event), () => this.processNow(subscriber, event));
   }
 
-  /** True while an event or a dead-letter retry of this subscriber is in hand: nothing of it may overtake that. */
-  busy(name: string): boolean {
-    return this.turns.has(name) || this.abort.signal.aborted;
+  /** True while an event or a dead-letter retry of this subscriber and key is in hand: nothing may overtake it. */
+  busy(subscriber: ProcessedSubscriber, event: EventEnvelope): boolean {
+    return this.turns.has(turnOf(subscriber, event)) || this.abort.signal.aborted;
   }
 
   /** A first attempt made in a batch's transaction succeeded: counted like any other handled event. */
@@ -68,7 +73,7 @@ export class AsyncEventProcessor {
 
   /** Takes over an event whose first attempt (in a batch) failed: goes on from attempt 2 exactly as `process` would. */
   resume(subscriber: ProcessedSubscriber, event: EventEnvelope, first: FailedAttempt): Promise<ProcessOutcome> {
-    return this.inTurn(subscriber.name, () => this.processNow(subscriber, event, first));
+    return this.inTurn(turnOf(subscriber, event), () => this.processNow(subscriber, event, first));
   }
 
   private inTurn<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -134,7 +139,7 @@ export class AsyncEventProcessor {
     if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     const subscriber = this.subscribers.get(letter.subscriber);
     if (!subscriber) throw new NotFoundError(`subscriber ${letter.subscriber} of dead letter ${id} does not run in this process`);
-    return this.inTurn(subscriber.name, () => this.retryNow(id, subscriber, letter.event, letter.attempts));
+    return this.inTurn(turnOf(subscriber, letter.event), () => this.retryNow(id, subscriber, letter.event, letter.attempts));
   }
 
   private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope, attempts: number): Promise<'handled' | 'failed'> {

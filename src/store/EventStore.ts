@@ -78,6 +78,7 @@ const SQL = {
   streamTypesAfter: perEngine((e) => `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? AND type ${inJsonArray(e)} ORDER BY position LIMIT ?`),
   head: 'SELECT COALESCE(MAX(position), 0) FROM events',
   count: 'SELECT COUNT(*) FROM events',
+  typeCountsAfter: 'SELECT type, COUNT(*) AS count FROM (SELECT type FROM events WHERE position > ? ORDER BY position LIMIT ?) later GROUP BY type',
   byId: `SELECT ${COLUMNS} FROM events WHERE id = ?`,
 };
 
@@ -162,6 +163,11 @@ export class EventStore {
   /** How many events are stored (the head position says so on SQLite only: on PostgreSQL a rolled-back append leaves a gap). */
   async count(sql: Sql = this.storage): Promise<number> {
     return (await sql.value<number>(SQL.count))!;
+  }
+
+  /** The events after `after`, counted by type; at most `cap` of them are looked at. */
+  typeCountsAfter(after: number, cap: number, sql: Sql = this.storage): Promise<{ type: string; count: number }[]> {
+    return sql.all<{ type: string; count: number }>(SQL.typeCountsAfter, [after, cap]);
   }
 
   async getById(id: string, sql: Sql = this.storage): Promise<StoredEvent | undefined> {

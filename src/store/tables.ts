@@ -39,6 +39,8 @@ const lockVersions = `
     RETURNS TABLE (aggregate_id text, version integer) LANGUAGE plpgsql AS $$
   BEGIN
     PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':' || lock_name));
+    -- Delivered at COMMIT (never on rollback), once per transaction: other processes read the log on from there.
+    PERFORM pg_notify(current_schema() || '.events', '');
     RETURN QUERY SELECT a.id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.id), 0)
       FROM jsonb_array_elements_text(aggregate_ids) AS a(id);
   END $$;`;

@@ -103,10 +103,14 @@ function renderTables(data, now) {
     return el('tr', {},
       el('td', {}, el('code', { textContent: s.subscriber })), el('td', { textContent: s.kind }), el('td', { textContent: s.types.join(', ') }),
       el('td', { className: 'num', textContent: `${s.checkpoint} / ${s.head}` }), el('td', { className: 'num', textContent: `${s.pending}${s.pendingCapped ? '+' : ''}` }),
+      el('td', { className: 'num', textContent: s.lagEvents === null ? '–' : String(s.lagEvents) }),
       el('td', { className: 'num', textContent: String(data.retries[s.subscriber] ?? 0) }),
       el('td', { className: 'num', textContent: l ? `${l.p50.toFixed(3)} / ${l.p99.toFixed(3)}` : '–' }),
       el('td', { className: 'num', textContent: String(s.deadLetters) }), el('td', { textContent: ago(s.checkpointAt, now) }));
   }));
+  $('lease-rows').replaceChildren(...(data.leases ?? []).map((l) => el('tr', {},
+    el('td', {}, el('code', { textContent: l.name })), el('td', { textContent: `${l.host} (pid ${l.pid})` }),
+    el('td', { textContent: ago(l.since, now) }), el('td', { textContent: l.live ? 'held' : 'free (expired)' }))));
   $('recent-rows').replaceChildren(...data.recent.map((e) => el('tr', {},
     el('td', { className: 'num', textContent: String(e.position) }), el('td', { textContent: new Date(e.occurredAt).toLocaleTimeString() }),
     el('td', {}, el('code', { textContent: e.type })),
