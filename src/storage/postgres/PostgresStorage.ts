@@ -134,7 +134,7 @@ export class PostgresStorage implements Storage {
 
   /**
    * LISTEN on a connection of its own for the notification every appending transaction sends at COMMIT (see the
-   * store's paybus_lock_versions). A broken connection is replaced after a second; `fn` is called then too, since
+   * store's paybus_append). A broken connection is replaced after a second; `fn` is called then too, since
    * commits may have gone unheard meanwhile.
    */
   async listenForCommits(fn: () => void): Promise<() => Promise<void>> {
