@@ -55,8 +55,9 @@ export {
   ValidationError,
 } from './errors.js';
 
-// HTTP: request parsing, shared fields, the request's event context, idempotency for routes that parse their own body.
+// HTTP: request parsing, shared fields, the request's event context, the hash an Idempotency-Key is bound to (a route
+// that parses its own body guards it with ModuleDeps.idempotentRequest).
 export { parseIdParam, parseWith } from './http/validate.js';
 export { amountField, currencyField, idField, says } from './http/fields.js';
 export { requestContext } from './http/correlation.js';
-export { idempotentRequest, requestHash } from './http/idempotency.js';
+export { requestHash } from './http/idempotency.js';
