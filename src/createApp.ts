@@ -8,7 +8,8 @@ import { EventBus } from './bus/EventBus.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/createHttpApp.js';
 import { shedLoad } from './http/shedLoad.js';
-import { idempotencyMigrations } from './http/idempotency.js';
+import { idempotentRequest } from './http/idempotency.js';
+import { IdempotencyKeys, idempotencyMigrations } from './http/IdempotencyKeys.js';
 import { openRateLimitStore, type RateLimitStore } from './http/rateLimitStore.js';
 import { createLogger } from './logger.js';
 import { LagMonitor } from './ops/LagMonitor.js';
@@ -106,7 +107,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const units = new UnitsOfWork({ storage, store, outbox, committed: (events, outboxIds) => host.committed(events, outboxIds) });
   const instance = createInstance();
   const leases = new Leases(storage, instance, config.leaseTtlMs);
-  const host = new ModuleHost({ config, instance, leases, storage, store, units, ledger, processor, log, ownershipChanged: metrics.ownershipChanged });
+  // One per app (never per module, never module-level): keys this process answers carry its id and a lease.
+  const idempotencyKeys = new IdempotencyKeys(storage, instance.id, config.leaseTtlMs);
+  const host = new ModuleHost({
+    config,
+    instance,
+    leases,
+    storage,
+    store,
+    units,
+    ledger,
+    processor,
+    log,
+    ownershipChanged: metrics.ownershipChanged,
+    idempotentRequest: (hashOf) => idempotentRequest(idempotencyKeys, hashOf),
+  });
   host.commitListeners.push(metrics.onCommit);
   host.load(definitions);
 
@@ -119,6 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     host,
     store,
     storage,
+    idempotencyKeys,
     config,
     log,
     middleware: [metrics.httpMiddleware],

@@ -21,7 +21,10 @@ export type { Instance } from './runtime/Instance.js';
 
 // Storage: statements run on `db` (reads) or on a unit of work's `tx`; tables come from migrations.
 export type { Migration } from './storage/migrate.js';
-export type { Sql, Statement, Transaction } from './storage/Storage.js';
+export type { Engine, Sql, Statement, Transaction } from './storage/Storage.js';
+export { perEngine } from './storage/Storage.js';
+// The database's clock, for leases a module keeps in its own tables (payments in flight): replicas' clocks differ.
+export { databaseNowMs } from './storage/clock.js';
 export { isUniqueViolation } from './storage/errors.js';
 
 // Events: the envelope, the catalog's factories and payload types.
@@ -52,8 +55,9 @@ export {
   ValidationError,
 } from './errors.js';
 
-// HTTP: request parsing, shared fields, the request's event context, idempotency for routes that parse their own body.
+// HTTP: request parsing, shared fields, the request's event context, the hash an Idempotency-Key is bound to (a route
+// that parses its own body guards it with ModuleDeps.idempotentRequest).
 export { parseIdParam, parseWith } from './http/validate.js';
 export { amountField, currencyField, idField, says } from './http/fields.js';
 export { requestContext } from './http/correlation.js';
-export { idempotentRequest, requestHash } from './http/idempotency.js';
+export { requestHash } from './http/idempotency.js';

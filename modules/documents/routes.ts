@@ -1,7 +1,7 @@
 // HTTP routes of the documents module: parse, call one command or query, map.
 import { createHash } from 'node:crypto';
 import type { Request, Router } from 'express';
-import { idempotentRequest, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, type Sql } from '../../src/moduleKit.js';
+import { type ModuleDeps, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, type Sql } from '../../src/moduleKit.js';
 import type { createDocumentCommands } from './commands.js';
 import { documentsRepository as documents } from './documentsRepository.js';
 import type { FileStore } from './FileStore.js';
@@ -17,12 +17,12 @@ function uploadHash(req: Request): string {
 
 export function documentsRoutes(
   router: Router,
-  deps: { db: Sql; files: FileStore; commands: ReturnType<typeof createDocumentCommands>; maxUploadBytes: number },
+  deps: { db: Sql; files: FileStore; commands: ReturnType<typeof createDocumentCommands>; maxUploadBytes: number; idempotentRequest: ModuleDeps['idempotentRequest'] },
 ): void {
   const { db, files, commands } = deps;
 
   // The shared idempotency middleware skips multipart: the key is checked here, once multer has read the body.
-  router.post('/documents', uploadMiddleware(deps.maxUploadBytes), idempotentRequest(deps.db, uploadHash), async (req, res) => {
+  router.post('/documents', uploadMiddleware(deps.maxUploadBytes), deps.idempotentRequest(uploadHash), async (req, res) => {
     const fields = parseWith(uploadFields, req.body ?? {});
     const document = await commands.uploadDocument({ userId: fields.userId, billId: fields.billId ?? null, file: req.file }, requestContext(res));
     res.status(201).location(`/documents/${document.id}`).json(document);

@@ -8,6 +8,7 @@ import type { EventStore } from '../store/EventStore.js';
 import { correlation } from './correlation.js';
 import { eventsRoute } from './eventsRoute.js';
 import { idempotency } from './idempotency.js';
+import type { IdempotencyKeys } from './IdempotencyKeys.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
 import { refuseNulCharacters } from './refuseNulCharacters.js';
 import type { RateLimitStore } from './rateLimitStore.js';
@@ -18,6 +19,8 @@ export interface HttpDeps {
   host: ModuleHost;
   store: EventStore;
   storage: Storage;
+  /** The app's Idempotency-Key store (see idempotency.ts). */
+  idempotencyKeys: IdempotencyKeys;
   log: Logger;
   jsonLimit?: string;
   /** Extra routers (admin, metrics) mounted before the modules. */
@@ -43,7 +46,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   if (deps.shed) app.use(deps.shed);
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
   app.use(refuseNulCharacters);
-  app.use(idempotency(deps.storage));
+  app.use(idempotency(deps.idempotencyKeys));
 
   const runtime = express.Router();
   runtime.get('/health', (_req, res) => {

@@ -97,6 +97,7 @@ async function retryAll(ops: DeadLetterOps, subscriber: string | undefined, io: 
   const result = await ops.retryAll(subscriber);
   for (const r of result.results) io.out(`${r.id}  ${r.subscriber}: ${r.outcome}`);
   const skipped = result.skipped > 0 ? `; ${result.skipped} skipped (their subscriber is not loaded: check MODULES)` : '';
-  io.out(`retried ${result.retried}: ${result.handled} handled, ${result.failed} failed again${skipped}`);
+  const elsewhere = result.elsewhere > 0 ? `; ${result.elsewhere} retried by another process or request meanwhile` : '';
+  io.out(`retried ${result.retried}: ${result.handled} handled, ${result.failed} failed again${skipped}${elsewhere}`);
   return result.failed > 0 ? 1 : 0;
 }

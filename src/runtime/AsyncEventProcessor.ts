@@ -2,7 +2,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
-import { errorMessage, NotFoundError } from '../errors.js';
+import { ConflictError, errorMessage, NotFoundError } from '../errors.js';
 import type { DeadLetters } from './DeadLetters.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
@@ -133,19 +133,34 @@ export class AsyncEventProcessor {
     return 'dead-lettered';
   }
 
-  /** Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. */
+  /**
+   * Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. Under
+   * a lock across processes: two operators retrying one dead letter at once on two replicas re-deliver it once; the
+   * second hears 409, or 404 once the first removed it.
+   */
   async retryDeadLetter(id: string): Promise<'handled' | 'failed'> {
     const letter = await this.deadLetters.get(id);
     if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     const subscriber = this.subscribers.get(letter.subscriber);
     if (!subscriber) throw new NotFoundError(`subscriber ${letter.subscriber} of dead letter ${id} does not run in this process`);
-    return this.inTurn(turnOf(subscriber, letter.event), () => this.retryNow(id, subscriber, letter.event, letter.attempts));
+    // The key's turn first, at once: an event of the key that arrives meanwhile waits behind the retry, lock and all.
+    return this.inTurn(turnOf(subscriber, letter.event), async () => {
+      const hold = await this.deadLetters.holdForRetry(id);
+      if (!hold) throw new ConflictError(`dead letter ${id} is being retried already; see its outcome once that retry ends`);
+      try {
+        return await this.retryNow(id, subscriber, letter.event);
+      } finally {
+        await hold.release();
+      }
+    });
   }
 
-  private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope, attempts: number): Promise<'handled' | 'failed'> {
-    if (!(await this.deadLetters.get(id))) throw new NotFoundError(`no dead letter ${id}`); // retried meanwhile
+  private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<'handled' | 'failed'> {
+    // Read again under the lock: a retry that ended meanwhile removed it, or counted one more attempt.
+    const letter = await this.deadLetters.get(id);
+    if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     try {
-      await subscriber.handle(event, attempts + 1);
+      await subscriber.handle(event, letter.attempts + 1);
       await this.deadLetters.delete(id);
       this.hooks.onHandled?.(subscriber.name, event);
       return 'handled';

@@ -2,6 +2,7 @@
 // subscriber's runner, the outbox relay, a background job). The holder renews it; when the holder dies, it
 // expires and another process takes it over. Expiry is read on the database's clock: replicas' clocks differ.
 import type { Migration } from '../storage/migrate.js';
+import { databaseNowMs } from '../storage/clock.js';
 import { perEngine, type Storage } from '../storage/Storage.js';
 import type { Instance } from './Instance.js';
 
@@ -15,8 +16,6 @@ export interface LeaseRow {
   /** Milliseconds since the epoch, on the database's clock. */
   expiresAt: number;
 }
-
-const NOW_MS = { sqlite: "CAST(unixepoch('subsec') * 1000 AS INTEGER)", postgres: '(extract(epoch from clock_timestamp()) * 1000)::bigint' };
 
 export const leaseMigrations: Migration[] = [
   {
@@ -35,23 +34,23 @@ export const leaseMigrations: Migration[] = [
 const SQL = {
   // Takes a free or expired lease, or renews our own; someone else's live lease is left alone (0 rows changed).
   acquire: perEngine(
-    (e) => `INSERT INTO leases (name, holder, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ${NOW_MS[e]} + ?)
+    (e) => `INSERT INTO leases (name, holder, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ${databaseNowMs(e)} + ?)
       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid,
         since = CASE WHEN leases.holder = excluded.holder THEN leases.since ELSE excluded.since END,
         expires_at = excluded.expires_at
-      WHERE leases.holder = excluded.holder OR leases.expires_at < ${NOW_MS[e]}`,
+      WHERE leases.holder = excluded.holder OR leases.expires_at < ${databaseNowMs(e)}`,
   ),
-  renew: perEngine((e) => `UPDATE leases SET expires_at = ${NOW_MS[e]} + ? WHERE name = ? AND holder = ?`),
+  renew: perEngine((e) => `UPDATE leases SET expires_at = ${databaseNowMs(e)} + ? WHERE name = ? AND holder = ?`),
   // For a job held by other means (a lock): the row only says who holds it, for operators.
   record: perEngine(
-    (e) => `INSERT INTO leases (name, holder, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ${NOW_MS[e]} + ?)
+    (e) => `INSERT INTO leases (name, holder, host, pid, since, expires_at) VALUES (?, ?, ?, ?, ?, ${databaseNowMs(e)} + ?)
       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, host = excluded.host, pid = excluded.pid,
         since = CASE WHEN leases.holder = excluded.holder THEN leases.since ELSE excluded.since END, expires_at = excluded.expires_at`,
   ),
   // Expired at once rather than deleted: the row still says who held it last.
-  release: perEngine((e) => `UPDATE leases SET expires_at = ${NOW_MS[e]} - 1 WHERE name = ? AND holder = ?`),
+  release: perEngine((e) => `UPDATE leases SET expires_at = ${databaseNowMs(e)} - 1 WHERE name = ? AND holder = ?`),
   list: `SELECT name, holder, host, pid, since, expires_at AS "expiresAt" FROM leases ORDER BY name`,
-  now: perEngine((e) => `SELECT ${NOW_MS[e]}`),
+  now: perEngine((e) => `SELECT ${databaseNowMs(e)}`),
 };
 
 export class Leases {

@@ -15,7 +15,7 @@ import { BackgroundJobs } from './BackgroundJobs.js';
 import { BatchRunner, type BatchRunnerOptions } from './BatchRunner.js';
 import { catchUpProjections } from './catchUpProjections.js';
 import type { EventTransport, Step, Subscriptions } from './EventTransport.js';
-import type { ModuleDefinition, PaybusModule, Projection, Reaction, UnitOfWork } from './module.js';
+import type { ModuleDefinition, ModuleDeps, PaybusModule, Projection, Reaction, UnitOfWork } from './module.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 import { type ProcessedSubscriber, projectionSubscriber, reactionSubscriber } from './subscribers.js';
 import type { UnitsOfWork } from './UnitOfWork.js';
@@ -32,6 +32,8 @@ export interface HostDeps {
   ledger: SubscriberLedger;
   processor: AsyncEventProcessor;
   log: Logger;
+  /** Binds a route's own Idempotency-Key guard to the app's keys (ModuleDeps.idempotentRequest). */
+  idempotentRequest: ModuleDeps['idempotentRequest'];
 }
 
 export class ModuleHost {
@@ -56,10 +58,10 @@ export class ModuleHost {
 
   /** Builds and registers modules, in the order given; their tables must exist. */
   load(definitions: readonly ModuleDefinition[]): void {
-    const { config, instance, storage, store, units, log } = this.deps;
+    const { config, instance, storage, store, units, log, idempotentRequest } = this.deps;
     const subscriberDeps = { commit: units.commit, ledger: this.deps.ledger, log };
     for (const def of definitions) {
-      const parts = def.create({ config, instance, db: storage, store, commit: units.commit, log: log.child({ module: def.name }) });
+      const parts = def.create({ config, instance, db: storage, store, commit: units.commit, log: log.child({ module: def.name }), idempotentRequest });
       const mod: PaybusModule = { name: def.name, ...parts };
       this.modules.push(mod);
       for (const projection of mod.projections ?? []) {

@@ -1,5 +1,5 @@
 // What a domain module declares to the host, and what the host gives it.
-import type { Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config, ModuleName } from '../config.js';
 import type { Instance } from './Instance.js';
@@ -117,6 +117,11 @@ export interface ModuleDeps {
   store: EventStore;
   commit: Commit;
   log: Logger;
+  /**
+   * Idempotency-Key for a route that parses its own body (multipart), mounted after its parser: `hashOf` hashes what
+   * the parser read (see requestHash). JSON routes have it already.
+   */
+  idempotentRequest(hashOf: (req: Request) => string): RequestHandler;
 }
 
 /** A module as the host loads it: migrations first, then `create` with tables in place. */
