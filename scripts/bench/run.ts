@@ -54,8 +54,10 @@ function rabbitVersion(): string | null {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const selected = cases.filter((c) => (args.only ? c.name === args.only : !(args.quick && c.fullOnly)));
-  if (selected.length === 0) throw new Error(`no bench named ${args.only}; known: ${cases.map((c) => c.name).join(', ')}`);
+  // --only takes a case or any row it gives (http.payments.drained runs http.payments); it runs even when fullOnly.
+  const rowsOf = (c: BenchCase) => c.rows ?? [c.name];
+  const selected = cases.filter((c) => (args.only ? c.name === args.only || rowsOf(c).includes(args.only) : !(args.quick && c.fullOnly)));
+  if (selected.length === 0) throw new Error(`no bench named ${args.only}; known: ${cases.flatMap(rowsOf).join(', ')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paybus-bench-'));
   const results: BenchResult[] = [];
   try {
