@@ -10,6 +10,7 @@ import { httpPayments, pgHttpPayments } from './cases/http.js';
 import { latencyBroker, latencyBus } from './cases/latency.js';
 import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js';
 import { pgAppendBatch, pgAppendSingle } from './cases/pgAppend.js';
+import { reactionsSmtp } from './cases/smtp.js';
 import { type BenchCase, type BenchResult, table } from './harness.js';
 import { postgresVersion } from './postgres.js';
 import { errorMessage } from '../../src/errors.js';
@@ -24,6 +25,7 @@ const cases: BenchCase[] = [
   consumeInbox,
   httpPayments,
   pgHttpPayments,
+  reactionsSmtp,
   latencyBus,
   latencyBroker,
   growthAppend,
