@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import autocannon from 'autocannon';
+import autocannon, { type Options } from 'autocannon';
 import { type BenchCase, infoResult, interleave, median, ratioResult } from '../harness.js';
 import type { BenchBills } from '../history.js';
 import { benchAdminToken, drainedAt } from '../paybusOps.js';
@@ -15,6 +15,17 @@ export const AMOUNT = 12345;
 const USERS = 100;
 const WARMUP = 300;
 const here = import.meta.dirname;
+
+/** POST /payments paying the next bill, with a fresh Idempotency-Key, as autocannon sets each request up. */
+export const payRequests = (nextBill: () => string): NonNullable<Options['requests']> => [
+  {
+    setupRequest: (req) => ({
+      ...req,
+      headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ billId: nextBill(), amount: AMOUNT, currency: 'EUR', source: 'tok_visa' }),
+    }),
+  },
+];
 
 /** One server under test: where it listens, and for paybus how to ask whether its reactions are done. */
 interface Target {
@@ -40,15 +51,7 @@ async function payRate(target: Target, count: number, nextBill: () => string, dr
     connections: CONNECTIONS,
     amount: count,
     sampleInt: 100,
-    requests: [
-      {
-        setupRequest: (req) => ({
-          ...req,
-          headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-          body: JSON.stringify({ billId: nextBill(), amount: AMOUNT, currency: 'EUR', source: 'tok_visa' }),
-        }),
-      },
-    ],
+    requests: payRequests(nextBill),
   });
   // Timed to the last response: autocannon's own duration ends at its next sampling tick (by default a whole
   // second), which capped a fast server at `count` requests a second.
@@ -64,7 +67,7 @@ async function payRate(target: Target, count: number, nextBill: () => string, dr
 }
 
 /** Hands out ids in order; autocannon may prepare a few requests it never sends, so each list has slack. */
-function dispenser(ids: readonly string[]): () => string {
+export function dispenser(ids: readonly string[]): () => string {
   let i = 0;
   return () => {
     if (i >= ids.length) throw new Error('the bench ran out of prepared bills');
