@@ -5,11 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { consumeInbox, relayPublish } from './cases/broker.js';
+import { relayFailover } from './cases/failover.js';
 import { growthAppend, growthBacklog, growthRead } from './cases/growth.js';
 import { httpPayments, pgHttpPayments } from './cases/http.js';
 import { latencyBroker, latencyBus } from './cases/latency.js';
 import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js';
+import { overloadRss } from './cases/overload.js';
 import { pgAppendBatch, pgAppendSingle } from './cases/pgAppend.js';
+import { replicasHttpPayments } from './cases/replicas.js';
 import { reactionsSmtp } from './cases/smtp.js';
 import { type BenchCase, type BenchResult, table } from './harness.js';
 import { postgresVersion } from './postgres.js';
@@ -26,6 +29,9 @@ const cases: BenchCase[] = [
   httpPayments,
   pgHttpPayments,
   reactionsSmtp,
+  overloadRss,
+  replicasHttpPayments,
+  relayFailover,
   latencyBus,
   latencyBroker,
   growthAppend,
