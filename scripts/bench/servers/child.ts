@@ -18,11 +18,6 @@ export class ChildServer {
     readonly port: number,
   ) {}
 
-  /** The child's process id (to SIGKILL it, or to tell replicas apart). */
-  get pid(): number {
-    return this.child.pid!;
-  }
-
   /**
    * Starts `file` under tsx with `args`; resolves once it reports its port (after its own preparation). With
    * BENCH_CPU_PROF=DIR each server writes a CPU profile there (node refuses --cpu-prof in NODE_OPTIONS). `env` is
