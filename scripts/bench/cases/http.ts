@@ -11,7 +11,7 @@ import { benchSchemas, postgresCase, urlWithSchema } from '../postgres.js';
 import { ChildServer } from '../servers/child.js';
 
 const CONNECTIONS = 20;
-export const AMOUNT = 12345;
+const AMOUNT = 12345;
 const USERS = 100;
 const WARMUP = 300;
 const here = import.meta.dirname;
@@ -37,9 +37,9 @@ interface Target {
 
 /**
  * Sends `count` POST /payments, each with the next bill id and a fresh Idempotency-Key, refusing any answer but 2xx;
- * returns the rate answered. For paybus it also pushes to `drained` the rate counted until /admin/subscribers said
- * every reaction (bill paid, mails, analytics) was done; waiting for that also keeps the work out of the next
- * round, which is the other side's.
+ * returns the rate answered. For paybus it also pushes to `drained` the rate counted until paybus said every reaction
+ * (bill paid, mails, analytics) was done (see drainedAt); waiting for that also keeps the work out of the next round,
+ * which is the other side's.
  */
 async function payRate(target: Target, count: number, nextBill: () => string, drained: number[] = []): Promise<number> {
   const { server, adminToken } = target;
@@ -138,7 +138,7 @@ export const httpPayments: BenchCase = {
     const notes = `${LOAD}, ${r.perRound.toLocaleString('en-US')} a round; gateway latency 0 ms; baseline: express 5 + better-sqlite3, idempotency + payment + event + outbox rows in one transaction`;
     return [
       ratioResult('http.payments', 'req/s', r.ours, r.baseline, 0.6, notes),
-      ratioResult('http.payments.drained', 'req/s', r.drained, r.ours, 0.8, 'paybus counted until /admin/subscribers showed no reaction with work pending (bill paid, mails, analytics), against its answered rate in the same rounds'),
+      ratioResult('http.payments.drained', 'req/s', r.drained, r.ours, 0.8, 'paybus counted until its reactions were done (analytics had counted each payment\'s payment.success, bill.paid and notification.sent; /admin/subscribers: nothing pending), against its answered rate in the same rounds'),
       infoResult('http.payments.peak_rss_mb', 'MB', r.rssMb, 'peak RSS of the paybus process over the HTTP run (all modules, memory mode)'),
     ];
   },
