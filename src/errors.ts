@@ -5,6 +5,11 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Thrown when a variable cannot work; the message is the one line main prints. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export interface FieldError {
   field: string;
   message: string;
