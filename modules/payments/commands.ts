@@ -88,7 +88,7 @@ export function createPaymentCommands({ db, commit }: { db: Sql; commit: Commit 
       let resumed = 0;
       for (const attempt of attempts) {
         if (signal?.aborted) break;
-        const ctx: EventContext = { correlationId: attempt.correlationId ?? undefined, causationId: null };
+        const ctx: EventContext = { correlationId: attempt.correlationId ?? undefined, causationId: null, actor: attempt.actor };
         try {
           await record(attempt, await charge(attempt), ctx);
           resumed++;

@@ -24,6 +24,8 @@ export type Attempt = Omit<PaymentFacts, 'paymentId'> & {
   source: string;
   state: 'processing' | 'succeeded' | 'failed';
   correlationId: string | null;
+  /** The caller who asked: a resumed attempt records its payment for them. */
+  actor: string | null;
   reservedAt: string;
 };
 
@@ -50,7 +52,7 @@ export function decideReservation(bill: PayableBill | undefined, live: Attempt |
   if (bill.status === 'paid' || live?.state === 'succeeded') throw new ConflictError(`bill ${bill.billId} is already paid`);
   if (live) throw new ConflictError(`bill ${bill.billId} has a payment in progress`);
   const { paymentId: id, billId, amount, currency, source } = cmd;
-  return { id, billId, userId: bill.userId, amount, currency, source, state: 'processing', correlationId: ctx.correlationId ?? null, reservedAt: now };
+  return { id, billId, userId: bill.userId, amount, currency, source, state: 'processing', correlationId: ctx.correlationId ?? null, actor: ctx.actor ?? null, reservedAt: now };
 }
 
 /** What the gateway's answer to a reserved attempt becomes: one payment event, the first of the payment's stream. */

@@ -3,7 +3,7 @@ import type { Sql } from '../../src/moduleKit.js';
 import type { Attempt, PayableBill, Payment } from './decide.js';
 
 const BILL = 'bill_id AS "billId", user_id AS "userId", amount, currency, status, paid_by AS "paidBy"';
-const ATTEMPT = `id, bill_id AS "billId", user_id AS "userId", amount, currency, source, state, correlation_id AS "correlationId", reserved_at AS "reservedAt"`;
+const ATTEMPT = `id, bill_id AS "billId", user_id AS "userId", amount, currency, source, state, correlation_id AS "correlationId", actor, reserved_at AS "reservedAt"`;
 const PAYMENT = `id, bill_id AS "billId", user_id AS "userId", amount, currency, status, failure_reason AS "failureReason", created_at AS "createdAt"`;
 
 const SQL = {
@@ -12,8 +12,8 @@ const SQL = {
     ON CONFLICT (bill_id) DO UPDATE SET status = excluded.status, paid_by = excluded.paid_by`,
   liveAttempt: `SELECT ${ATTEMPT} FROM payments_attempts WHERE bill_id = ? AND state IN ('processing', 'succeeded')`,
   processing: `SELECT ${ATTEMPT} FROM payments_attempts WHERE state = 'processing' ORDER BY reserved_at`,
-  insertAttempt: `INSERT INTO payments_attempts (id, bill_id, user_id, amount, currency, source, state, correlation_id, reserved_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  insertAttempt: `INSERT INTO payments_attempts (id, bill_id, user_id, amount, currency, source, state, correlation_id, actor, reserved_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   finishAttempt: `UPDATE payments_attempts SET state = ?, finished_at = ? WHERE id = ? AND state = 'processing'`,
   deleteAttempt: `DELETE FROM payments_attempts WHERE id = ? AND state = 'processing'`,
   payment: `SELECT ${PAYMENT} FROM payments_payments WHERE id = ?`,
@@ -34,7 +34,7 @@ export const paymentsRepository = {
   processingAttempts: (db: Sql) => db.all<Attempt>(SQL.processing),
 
   async insertAttempt(db: Sql, a: Attempt): Promise<void> {
-    await db.run(SQL.insertAttempt, [a.id, a.billId, a.userId, a.amount, a.currency, a.source, a.state, a.correlationId, a.reservedAt]);
+    await db.run(SQL.insertAttempt, [a.id, a.billId, a.userId, a.amount, a.currency, a.source, a.state, a.correlationId, a.actor, a.reservedAt]);
   },
 
   finishAttempt: async (db: Sql, id: string, state: 'succeeded' | 'failed', at: string) => (await db.run(SQL.finishAttempt, [state, at, id])) === 1,

@@ -60,4 +60,9 @@ export const paymentsMigrations: Migration[] = [
       );
     `,
   },
+  {
+    // Who asked for an attempt: a crash between reserving and recording must not lose the caller of its payment event.
+    id: '002-attempt-actor',
+    sql: 'ALTER TABLE payments_attempts ADD COLUMN actor TEXT',
+  },
 ];
