@@ -6,6 +6,7 @@
 // a hash of what it received, e.g. `requestHash(req.method, req.originalUrl, { fields: req.body, sha256 })`.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { actorOf } from '../auth/Caller.js';
 import { ConflictError, UnprocessableError, ValidationError } from '../errors.js';
 import type { Migration } from '../storage/migrate.js';
 import type { Sql, Storage, Transaction } from '../storage/Storage.js';
@@ -124,7 +125,10 @@ export function idempotentRequest(db: Sql, hashOf: (req: Request) => string): Re
     const key = req.get(IDEMPOTENCY_HEADER);
     if (req.method !== 'POST' || key === undefined) return next();
     if (!KEY.test(key)) throw new ValidationError([{ field: IDEMPOTENCY_HEADER, message: 'must be 1 to 255 visible ASCII characters' }]);
-    const claim = await keys.claim(key, hashOf(req), new Date());
+    // Each caller has keys of its own: another caller's key never replays an answer that was not meant for it.
+    const actor = actorOf(res);
+    const stored = actor === null ? key : `${actor} ${key}`;
+    const claim = await keys.claim(stored, hashOf(req), new Date());
     switch (claim.kind) {
       case 'mismatch':
         throw new UnprocessableError(`${IDEMPOTENCY_HEADER} ${key} was already used for a different request`, [
@@ -135,7 +139,7 @@ export function idempotentRequest(db: Sql, hashOf: (req: Request) => string): Re
       case 'replay':
         return replay(res, claim.response);
       case 'first':
-        recordResponse(res, (response) => keys.finish(key, response), () => keys.forget(key));
+        recordResponse(res, (response) => keys.finish(stored, response), () => keys.forget(stored));
         return next();
     }
   };
