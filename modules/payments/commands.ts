@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Commit, ConflictError, type EventContext, isUniqueViolation, ServiceUnavailableError, type Sql, ValidationError } from '../../src/moduleKit.js';
-import { type Attempt, decideOutcome, decideReservation, type Payment } from './decide.js';
+import { type Attempt, decideOutcome, decideReservation, ownBill, type Payment } from './decide.js';
 import type { ChargeResult, PaymentGateway } from './PaymentGateway.js';
 import { paymentsRepository as payments } from './paymentsRepository.js';
 import type { PayBody } from './schema.js';
@@ -17,12 +17,13 @@ export function createPaymentCommands({ db, commit }: { db: Sql; commit: Commit 
   const inFlight = new Set<string>();
 
   /** Commit 1: the bill is checked and the attempt reserved before any money moves. */
-  async function reserve(input: PayBody, ctx: EventContext): Promise<Attempt> {
+  async function reserve(input: PayBody, ctx: EventContext, boundTo: string | null): Promise<Attempt> {
     const paymentId = randomUUID();
     try {
       return await commit(
         async ({ tx }) => {
-          const attempt = decideReservation(await payments.getBill(tx, input.billId), await payments.liveAttempt(tx, input.billId), { paymentId, ...input }, ctx, new Date().toISOString());
+          const bill = ownBill(await payments.getBill(tx, input.billId), input.billId, boundTo);
+          const attempt = decideReservation(bill, await payments.liveAttempt(tx, input.billId), { paymentId, ...input }, ctx, new Date().toISOString());
           await payments.insertAttempt(tx, attempt);
           // Live from the moment it is committed: resumeInFlight must never take it for one a crash left behind.
           inFlight.add(paymentId);
@@ -70,8 +71,9 @@ export function createPaymentCommands({ db, commit }: { db: Sql; commit: Commit 
   }
 
   return {
-    async pay(input: PayBody, ctx: EventContext): Promise<Payment> {
-      const attempt = await reserve(input, ctx);
+    /** `boundTo`: the caller acts for this user only, and another user's bill is not found (404). */
+    async pay(input: PayBody, ctx: EventContext, boundTo: string | null = null): Promise<Payment> {
+      const attempt = await reserve(input, ctx, boundTo);
       try {
         return await record(attempt, await charge(attempt), ctx);
       } finally {

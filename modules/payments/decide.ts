@@ -5,6 +5,7 @@ import {
   createPaymentSuccessEvent,
   type DomainEvent,
   type EventContext,
+  NotFoundError,
   type PayloadOf,
   UnprocessableError,
 } from '../../src/moduleKit.js';
@@ -36,6 +37,12 @@ export type Payment = Omit<PaymentFacts, 'paymentId'> & {
   failureReason: string | null;
   createdAt: string;
 };
+
+/** The bill as a caller bound to `boundTo` may see it: another user's bill is not found, as if it did not exist. */
+export function ownBill(bill: PayableBill | undefined, billId: string, boundTo: string | null): PayableBill | undefined {
+  if (bill && boundTo !== null && bill.userId !== boundTo) throw new NotFoundError(`no bill with id ${billId}`);
+  return bill;
+}
 
 /**
  * The reservation to commit before charging, or why there must be no charge. `live` is the bill's attempt in
