@@ -1,6 +1,8 @@
 // Reads and validates the environment once at start; a value that cannot work stops the start.
 import path from 'node:path';
 import { z } from 'zod';
+import { refuseHalfConfiguredAuth, refuseUnsafeProduction } from './configChecks.js';
+import { ConfigError } from './errors.js';
 
 export const MODULE_NAMES = ['users', 'billing', 'payments', 'documents', 'notifications', 'analytics'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -74,6 +76,13 @@ const envSchema = z.object({
   SMS_LOG_PATH: z.string().min(1).default('./var/sms.log'),
   PAYMENT_GATEWAY_LATENCY_MS: intFrom(0, 60000).default(5),
   ADMIN_TOKEN: z.string().optional(),
+  AUTH_JWKS_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL'),
+  AUTH_ISSUER: z.string().trim().min(1).optional(),
+  AUTH_AUDIENCE: z.string().trim().min(1).optional(),
+  AUTH_USER_CLAIM: z.string().trim().regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'must be a claim name (letters, digits, "_", ".", ":", "/", "-")').default('paybus_user_id'),
   RATE_LIMIT_POST_PER_MINUTE: intFrom(0).default(0),
   REDIS_URL: z
     .string()
@@ -82,6 +91,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
+
+/** The environment as read, before it becomes a Config. */
+export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   port: number;
@@ -129,12 +141,23 @@ export interface Config {
   smsLogPath: string;
   paymentGatewayLatencyMs: number;
   adminToken?: string;
+  /** Bearer tokens from an identity provider (see src/auth): unset jwksUrl means none are accepted. */
+  auth: AuthConfig;
   /** POST requests per minute per client address; 0 (the default) turns the limit off. */
   rateLimitPostPerMinute: number;
   /** Set: the POST rate limit counts in this Redis, shared by every replica; else in PostgreSQL, or in memory on SQLite. */
   redisUrl?: string;
   logLevel: string;
   nodeEnv: string;
+}
+
+export interface AuthConfig {
+  /** The identity provider's JSON Web Key Set; issuer and audience are set whenever it is. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** The claim that binds a token to one user (its value: the user's id). */
+  userClaim: string;
 }
 
 export interface Concurrency {
@@ -160,10 +183,8 @@ export function parseConcurrency(value: string): Concurrency | string {
   return { default: fallback, bySubscriber };
 }
 
-/** Thrown when a variable cannot work; the message is the one line main prints. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError } from './errors.js';
+export { MIN_ADMIN_TOKEN_LENGTH } from './configChecks.js';
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as it does for most twelve-factor apps.
@@ -177,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   if (e.RETRY_MIN_MS > e.RETRY_MAX_MS) throw new ConfigError('invalid RETRY_MIN_MS: must not exceed RETRY_MAX_MS');
+  refuseHalfConfiguredAuth(e);
   if (e.NODE_ENV === 'production') refuseUnsafeProduction(e);
   return {
     port: e.PORT,
@@ -209,47 +231,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smsLogPath: path.resolve(e.SMS_LOG_PATH),
     paymentGatewayLatencyMs: e.PAYMENT_GATEWAY_LATENCY_MS,
     adminToken: e.ADMIN_TOKEN,
+    auth: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE, userClaim: e.AUTH_USER_CLAIM },
     rateLimitPostPerMinute: e.RATE_LIMIT_POST_PER_MINUTE,
     redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
   };
-}
-
-/** Shortest ADMIN_TOKEN production accepts: 32 characters, e.g. `openssl rand -hex 16`. */
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
-
-/**
- * Production refuses what works on a laptop but is an open door on a server. Admin counts as asked for in every
- * production process: it is the only way to redrive dead letters and see the outbox, so it must be present, and
- * guarded by a token that cannot be guessed. The broker must not be reached with RabbitMQ's default guest/guest,
- * which is also what amqplib sends when the URL names no user.
- */
-function refuseUnsafeProduction(e: z.infer<typeof envSchema>): void {
-  if (e.ADMIN_TOKEN === undefined) {
-    throw new ConfigError(`unsafe ADMIN_TOKEN: NODE_ENV=production needs ADMIN_TOKEN set (at least ${MIN_ADMIN_TOKEN_LENGTH} characters) for /admin`);
-  }
-  if (e.ADMIN_TOKEN.trim().length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError(`unsafe ADMIN_TOKEN: NODE_ENV=production needs at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
-  }
-  if (e.EVENT_TRANSPORT !== 'rabbitmq') return;
-  const { user, pass } = brokerCredentials(e.RABBITMQ_URL, e.RABBITMQ_USER, e.RABBITMQ_PASS);
-  if (!user || !pass) {
-    throw new ConfigError('unsafe RABBITMQ_URL: NODE_ENV=production needs broker credentials (in the URL or RABBITMQ_USER and RABBITMQ_PASS), not the default guest/guest');
-  }
-  if (user === 'guest' || pass === 'guest') {
-    throw new ConfigError('unsafe RABBITMQ_USER: NODE_ENV=production refuses the default broker credentials guest/guest');
-  }
-}
-
-/** The credentials the broker connection will use: RABBITMQ_USER/PASS override the URL's. */
-function brokerCredentials(url: string, user?: string, pass?: string): { user?: string; pass?: string } {
-  let fromUrl: { user?: string; pass?: string } = {};
-  try {
-    const u = new URL(url);
-    fromUrl = { user: u.username ? decodeURIComponent(u.username) : undefined, pass: u.password ? decodeURIComponent(u.password) : undefined };
-  } catch {
-    // the URL's shape was checked already; an unparsable one names no credentials
-  }
-  return { user: user ?? fromUrl.user, pass: pass ?? fromUrl.pass };
 }

@@ -3,6 +3,8 @@
 import type { Server } from 'node:http';
 import type express from 'express';
 import type { Logger } from 'pino';
+import { apiKeyMigrations } from './auth/ApiKeys.js';
+import { type AuthOptions, type AuthState, openAuth } from './auth/openAuth.js';
 import { BrokerTransport } from './broker/BrokerTransport.js';
 import { EventBus } from './bus/EventBus.js';
 import type { Config } from './config.js';
@@ -44,6 +46,8 @@ export interface AppOptions {
   transport?: (app: AppParts) => EventTransport;
   /** The POST rate limit's window (default 60 s) and Redis key prefix (tests sharing one Redis keep apart by it). */
   rateLimit?: { windowSeconds?: number; keyPrefix?: string };
+  /** Knobs of token checking (tests: how soon a rotated key is fetched). */
+  auth?: AuthOptions;
 }
 
 /** Everything an app is made of, before it starts. */
@@ -64,6 +68,8 @@ export interface AppParts {
   host: ModuleHost;
   /** This app's Prometheus registry and instruments (GET /metrics). */
   metrics: PaybusMetrics;
+  /** Whether callers must authenticate, and how (src/auth). */
+  auth: AuthState;
 }
 
 export interface PaybusApp extends AppParts {
@@ -82,14 +88,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const storage = await openStorage(config, (error) => log.error({ err: error }, 'storage: a callback or an idle connection failed'));
   const definitions = [...config.modules.map((name) => moduleDefinitions[name]), ...(options.extraModules ?? [])];
   let rateLimit: RateLimitStore | undefined;
+  let auth: AuthState;
   try {
     await runMigrations(storage, [
       { owner: 'store', migrations: storeMigrations },
       { owner: 'runtime', migrations: runtimeMigrations },
       { owner: 'idempotency', migrations: idempotencyMigrations },
       { owner: 'leases', migrations: leaseMigrations },
+      { owner: 'auth', migrations: apiKeyMigrations },
       ...ModuleHost.migrationsOf(definitions),
     ]);
+    auth = await openAuth(config, storage, log, options.auth);
     rateLimit = await openPostRateLimit(config, storage, log, options.rateLimit);
   } catch (error) {
     await storage.close();
@@ -125,7 +134,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   host.commitListeners.push(metrics.onCommit);
   host.load(definitions);
 
-  const parts: AppParts = { config, instance, leases, log, storage, store, outbox, bus, ledger, deadLetters, processor, host, metrics };
+  const parts: AppParts = { config, instance, leases, log, storage, store, outbox, bus, ledger, deadLetters, processor, host, metrics, auth };
   const transport = options.transport ? options.transport(parts) : defaultTransport(parts);
   const lag = new LagMonitor(transport);
   if (config.shedLagEvents > 0) lag.watch();
@@ -140,6 +149,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     middleware: [metrics.httpMiddleware],
     shed: shedLoad({ limit: config.shedLagEvents, lag: () => lag.latest() }),
     rateLimit,
+    authenticator: auth.authenticator,
     extraRoutes: [opsRoutes({ ...parts, transport, lag }, metrics)],
   });
 

@@ -5,6 +5,11 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Thrown when a variable cannot work; the message is the one line main prints. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export interface FieldError {
   field: string;
   message: string;
@@ -77,10 +82,30 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly title = 'Unsupported media type';
 }
 
+/** 401: no credentials, or ones that do not hold. `challenge` is the WWW-Authenticate answer (RFC 6750). */
 export class UnauthorizedError extends AppError {
   override name = 'UnauthorizedError';
   readonly status = 401;
   readonly title = 'Unauthorized';
+  constructor(
+    detail: string,
+    readonly challenge = 'Bearer realm="paybus"',
+  ) {
+    super(detail);
+  }
+}
+
+/** 403: the caller is known but may not do this (a missing scope, a user-bound token reaching past its user). */
+export class ForbiddenError extends AppError {
+  override name = 'ForbiddenError';
+  readonly status = 403;
+  readonly title = 'Forbidden';
+  constructor(
+    detail: string,
+    readonly challenge = 'Bearer realm="paybus", error="insufficient_scope"',
+  ) {
+    super(detail);
+  }
 }
 
 export class ServiceUnavailableError extends AppError {

@@ -47,6 +47,7 @@ export {
   AppError,
   ConflictError,
   errorMessage,
+  ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
@@ -61,3 +62,7 @@ export { parseIdParam, parseWith } from './http/validate.js';
 export { amountField, currencyField, idField, says } from './http/fields.js';
 export { requestContext } from './http/correlation.js';
 export { requestHash } from './http/idempotency.js';
+
+// Who may call: a scope guard for each route, and what a caller bound to one user may see and do (src/auth).
+export { boundUser, mustActFor, requireScope, visibleTo } from './auth/guards.js';
+export type { Scope } from './auth/scopes.js';

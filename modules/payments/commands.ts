@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { type Commit, ConflictError, type EventContext, isUniqueViolation, ServiceUnavailableError, type Sql, ValidationError } from '../../src/moduleKit.js';
-import { type Attempt, decideOutcome, decideReservation, type Payment } from './decide.js';
+import { type Attempt, decideOutcome, decideReservation, ownBill, type Payment } from './decide.js';
 import type { ChargeResult, PaymentGateway } from './PaymentGateway.js';
 import { paymentsRepository as payments } from './paymentsRepository.js';
 import type { PayBody } from './schema.js';
@@ -27,12 +27,13 @@ const RESUME_PAGE = 20;
  */
 export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDeps, gateway: PaymentGateway, log: Logger) {
   /** Commit 1: the bill is checked and the attempt reserved, owned by this process, before any money moves. */
-  async function reserve(input: PayBody, ctx: EventContext): Promise<Attempt> {
+  async function reserve(input: PayBody, ctx: EventContext, boundTo: string | null): Promise<Attempt> {
     const paymentId = randomUUID();
     try {
       return await commit(
         async ({ tx }) => {
-          const attempt = decideReservation(await payments.getBill(tx, input.billId), await payments.liveAttempt(tx, input.billId), { paymentId, ...input }, ctx, new Date().toISOString());
+          const bill = ownBill(await payments.getBill(tx, input.billId), input.billId, boundTo);
+          const attempt = decideReservation(bill, await payments.liveAttempt(tx, input.billId), { paymentId, ...input }, ctx, new Date().toISOString());
           await payments.insertAttempt(tx, attempt, owner, leaseMs);
           return attempt;
         },
@@ -100,7 +101,7 @@ export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDep
   async function resumeOne(attempt: Attempt & { owner: string | null }): Promise<boolean> {
     if (!(await payments.claimAttempt(db, attempt.id, owner, leaseMs))) return false;
     log.info({ paymentId: attempt.id, billId: attempt.billId, leftBy: attempt.owner }, 'resuming a payment attempt whose owner stopped renewing its lease');
-    const ctx: EventContext = { correlationId: attempt.correlationId ?? undefined, causationId: null };
+    const ctx: EventContext = { correlationId: attempt.correlationId ?? undefined, causationId: null, actor: attempt.actor };
     try {
       await record(attempt, await charge(attempt), ctx);
       return true;
@@ -112,8 +113,9 @@ export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDep
   }
 
   return {
-    async pay(input: PayBody, ctx: EventContext): Promise<Payment> {
-      const attempt = await reserve(input, ctx);
+    /** `boundTo`: the caller acts for this user only, and another user's bill is not found (404). */
+    async pay(input: PayBody, ctx: EventContext, boundTo: string | null = null): Promise<Payment> {
+      const attempt = await reserve(input, ctx, boundTo);
       return record(attempt, await charge(attempt), ctx);
     },
 

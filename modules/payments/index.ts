@@ -28,4 +28,4 @@ export const paymentsModule: ModuleDefinition = {
 };
 
 // Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
-export { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent, type Attempt } from './decide.js';
+export { decideOutcome, decideReservation, evolvePayableBill, ownBill, paymentFromEvent, type Attempt } from './decide.js';

@@ -3,7 +3,7 @@ import { databaseNowMs as now, perEngine, type Sql } from '../../src/moduleKit.j
 import type { Attempt, PayableBill, Payment } from './decide.js';
 
 const BILL = 'bill_id AS "billId", user_id AS "userId", amount, currency, status, paid_by AS "paidBy"';
-const ATTEMPT = `id, bill_id AS "billId", user_id AS "userId", amount, currency, source, state, correlation_id AS "correlationId", reserved_at AS "reservedAt"`;
+const ATTEMPT = `id, bill_id AS "billId", user_id AS "userId", amount, currency, source, state, correlation_id AS "correlationId", actor, reserved_at AS "reservedAt"`;
 const PAYMENT = `id, bill_id AS "billId", user_id AS "userId", amount, currency, status, failure_reason AS "failureReason", created_at AS "createdAt"`;
 
 const SQL = {
@@ -24,8 +24,8 @@ const SQL = {
   renew: perEngine((e) => `UPDATE payments_attempts SET lease_expires_at = ${now(e)} + ? WHERE id = ? AND owner = ? AND state = 'processing'`),
   expire: perEngine((e) => `UPDATE payments_attempts SET lease_expires_at = ${now(e)} - 1 WHERE id = ? AND owner = ? AND state = 'processing'`),
   insertAttempt: perEngine(
-    (e) => `INSERT INTO payments_attempts (id, bill_id, user_id, amount, currency, source, state, correlation_id, reserved_at, owner, lease_expires_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now(e)} + ?)`,
+    (e) => `INSERT INTO payments_attempts (id, bill_id, user_id, amount, currency, source, state, correlation_id, actor, reserved_at, owner, lease_expires_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${now(e)} + ?)`,
   ),
   finishAttempt: `UPDATE payments_attempts SET state = ?, finished_at = ? WHERE id = ? AND state = 'processing'`,
   deleteAttempt: `DELETE FROM payments_attempts WHERE id = ? AND state = 'processing'`,
@@ -60,7 +60,7 @@ export const paymentsRepository = {
 
   /** Reserves an attempt held by `owner` for `leaseMs` from now on the database's clock. */
   async insertAttempt(db: Sql, a: Attempt, owner: string, leaseMs: number): Promise<void> {
-    await db.run(SQL.insertAttempt, [a.id, a.billId, a.userId, a.amount, a.currency, a.source, a.state, a.correlationId, a.reservedAt, owner, leaseMs]);
+    await db.run(SQL.insertAttempt, [a.id, a.billId, a.userId, a.amount, a.currency, a.source, a.state, a.correlationId, a.actor, a.reservedAt, owner, leaseMs]);
   },
 
   finishAttempt: async (db: Sql, id: string, state: 'succeeded' | 'failed', at: string) => (await db.run(SQL.finishAttempt, [state, at, id])) === 1,

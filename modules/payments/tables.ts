@@ -70,4 +70,9 @@ export const paymentsMigrations: Migration[] = [
       CREATE INDEX payments_attempts_lease ON payments_attempts (lease_expires_at) WHERE state = 'processing';
     `,
   },
+  {
+    // Who asked for an attempt: a crash between reserving and recording must not lose the caller of its payment event.
+    id: '003-attempt-actor',
+    sql: 'ALTER TABLE payments_attempts ADD COLUMN actor TEXT',
+  },
 ];

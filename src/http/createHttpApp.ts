@@ -1,6 +1,9 @@
 // The express app: JSON in, problem+json for every error, runtime routes and each module's routes.
 import express, { type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { authenticate } from '../auth/authenticate.js';
+import type { Authenticator } from '../auth/Authenticator.js';
+import { requireScope } from '../auth/guards.js';
 import type { Config } from '../config.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
 import type { Storage } from '../storage/Storage.js';
@@ -11,6 +14,7 @@ import { idempotency } from './idempotency.js';
 import type { IdempotencyKeys } from './IdempotencyKeys.js';
 import { errorMapper, notFoundRoute, sendProblem } from './problem.js';
 import { refuseNulCharacters } from './refuseNulCharacters.js';
+import { requestLog } from './requestLog.js';
 import type { RateLimitStore } from './rateLimitStore.js';
 import { postRateLimit, securityHeaders } from './security.js';
 
@@ -31,6 +35,8 @@ export interface HttpDeps {
   shed?: RequestHandler;
   /** Where the POST rate limit counts; absent when RATE_LIMIT_POST_PER_MINUTE is 0. */
   rateLimit?: RateLimitStore;
+  /** Who is calling; absent when auth is off. */
+  authenticator?: Authenticator;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -41,9 +47,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use(securityHeaders());
   for (const m of deps.middleware ?? []) app.use(m);
   app.use(correlation);
+  app.use(requestLog(deps.log));
   // Before the body is read: a client over its budget costs no parsing.
   if (deps.rateLimit) app.use(postRateLimit(deps.rateLimit));
   if (deps.shed) app.use(deps.shed);
+  // Before the body is read and before any route: a caller that does not hold costs no parsing and reaches nothing.
+  app.use(authenticate(deps.authenticator));
   app.use(express.json({ limit: deps.jsonLimit ?? '100kb' }));
   app.use(refuseNulCharacters);
   app.use(idempotency(deps.idempotencyKeys));
@@ -56,7 +65,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     if (deps.host.ready()) res.json({ status: 'ready' });
     else sendProblem(res, 503, 'Not ready', 'the event transport is not connected');
   });
-  eventsRoute(runtime, deps.store);
+  eventsRoute(runtime, deps.store, requireScope('events:read', { allUsers: true }));
   for (const extra of deps.extraRoutes ?? []) extra(runtime);
   app.use(runtime);
 

@@ -9,6 +9,7 @@
 // seeing the key running answers 409 until that lease expired, and takes it over only then.
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
+import { actorOf } from '../auth/Caller.js';
 import { ConflictError, UnprocessableError, ValidationError } from '../errors.js';
 import type { IdempotencyKeys, StoredResponse } from './IdempotencyKeys.js';
 
@@ -37,7 +38,10 @@ export function idempotentRequest(keys: IdempotencyKeys, hashOf: (req: Request) 
     const key = req.get(IDEMPOTENCY_HEADER);
     if (req.method !== 'POST' || key === undefined) return next();
     if (!KEY.test(key)) throw new ValidationError([{ field: IDEMPOTENCY_HEADER, message: 'must be 1 to 255 visible ASCII characters' }]);
-    const claim = await keys.claim(key, hashOf(req), new Date());
+    // Each caller has keys of its own: another caller's key never replays an answer that was not meant for it.
+    const actor = actorOf(res);
+    const stored = actor === null ? key : `${actor} ${key}`;
+    const claim = await keys.claim(stored, hashOf(req), new Date());
     switch (claim.kind) {
       case 'mismatch':
         throw new UnprocessableError(`${IDEMPOTENCY_HEADER} ${key} was already used for a different request`, [
@@ -48,11 +52,11 @@ export function idempotentRequest(keys: IdempotencyKeys, hashOf: (req: Request) 
       case 'replay':
         return replay(res, claim.response);
       case 'first': {
-        const stop = renewWhileAnswering(keys, key);
+        const stop = renewWhileAnswering(keys, stored);
         recordResponse(
           res,
-          (response) => (stop(), keys.finish(key, response)),
-          () => (stop(), keys.forget(key)),
+          (response) => (stop(), keys.finish(stored, response)),
+          () => (stop(), keys.forget(stored)),
         );
         return next();
       }

@@ -1,5 +1,5 @@
-// The /admin API: dead letters, outbox, subscribers, rebuilds. Mounted only when ADMIN_TOKEN is set.
-import type { Router } from 'express';
+// The /admin API: dead letters, outbox, subscribers, rebuilds, behind the guard opsRoutes picks.
+import type { RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -9,13 +9,13 @@ import type { ModuleHost } from '../runtime/ModuleHost.js';
 import type { Storage } from '../storage/Storage.js';
 import { rebuildReadModels } from '../runtime/rebuild.js';
 import type { Outbox } from '../store/Outbox.js';
-import { adminAuth } from './adminAuth.js';
 import type { DeadLetterOps } from './deadLetterOps.js';
 import { redactSecrets } from './redact.js';
 import { type StatusSources, subscriberStatuses } from './subscriberStatus.js';
 
 export interface AdminDeps {
-  adminToken: string;
+  /** Lets only the admin through (the admin scope, or ADMIN_TOKEN with auth off). */
+  guard: RequestHandler;
   host: ModuleHost;
   outbox: Outbox;
   deadLetters: DeadLetterOps;
@@ -37,7 +37,7 @@ const listQuery = z
 const retryAllQuery = z.object({ subscriber: subscriberName.optional() }).strict();
 
 export function adminRoutes(router: Router, deps: AdminDeps): void {
-  router.use('/admin', adminAuth(deps.adminToken));
+  router.use('/admin', deps.guard);
   deadLetterRoutes(router, deps);
 
   router.get('/admin/outbox', async (_req, res) => {

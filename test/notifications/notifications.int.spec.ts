@@ -82,7 +82,7 @@ describe('notifications over real SMTP', () => {
       const events = await sentEvents(t);
       expect(events).to.have.length(2);
       expect(events[1].payload).to.deep.equal({ notificationId: items[1].id, userId: user.id, channel: 'sms', template: 'bill.created', recipient: '+15551234567', causationEventId: bill.id });
-      expect(events[1].metadata).to.deep.equal({ correlationId: 'corr-1', causationId: bill.id });
+      expect(events[1].metadata).to.deep.equal({ correlationId: 'corr-1', causationId: bill.id, actor: null });
     });
   });
 

@@ -13,7 +13,7 @@ const now = '2030-01-01T00:00:00.000Z';
 const created = createBillCreatedEvent(billId, userId, 4200, 'EUR', '2030-01-31', null, { version: 1 });
 const paid = createBillPaidEvent(billId, userId, randomUUID(), 4200, 'EUR', now, { version: 2 });
 const pay = (extra: Partial<{ amount: number; currency: string }> = {}) => ({ paymentId: randomUUID(), billId, amount: 4200, currency: 'EUR', source: 'tok_visa', ...extra });
-const attempt = (state: Attempt['state']): Attempt => ({ id: randomUUID(), billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state, correlationId: 'c', reservedAt: now });
+const attempt = (state: Attempt['state']): Attempt => ({ id: randomUUID(), billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state, correlationId: 'c', actor: null, reservedAt: now });
 
 describe('payments rules', () => {
   describe('reserve a payment', () => {
@@ -21,9 +21,9 @@ describe('payments rules', () => {
       const cmd = pay();
       spec
         .given([created])
-        .when((bill) => decideReservation(bill, undefined, cmd, { correlationId: 'c' }, now))
+        .when((bill) => decideReservation(bill, undefined, cmd, { correlationId: 'c', actor: 'svc-1' }, now))
         .then((reservation) =>
-          expect(reservation).to.deep.equal({ id: cmd.paymentId, billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state: 'processing', correlationId: 'c', reservedAt: now }),
+          expect(reservation).to.deep.equal({ id: cmd.paymentId, billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state: 'processing', correlationId: 'c', actor: 'svc-1', reservedAt: now }),
         );
     });
 

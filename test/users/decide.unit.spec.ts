@@ -3,14 +3,14 @@ import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { decideCreateUser, decideUpdateUser, evolveUser } from '../../modules/users/index.js';
 import type { UserState } from '../../modules/users/index.js';
 
-const ctx = { correlationId: 'c-1', causationId: null };
+const ctx = { correlationId: 'c-1', causationId: null, actor: 'svc-1' };
 const ada: UserState = { id: 'u-1', email: 'ada@x.test', name: 'Ada', phone: null, version: 1, createdAt: 't0', updatedAt: 't0' };
 
 describe('users decide (given state, when command, then events or error)', () => {
   it('given a free email, when creating, then user.created at version 1', () => {
     const [event] = decideCreateUser({ userId: 'u-2', email: 'b@x.test', name: 'B', phone: null }, undefined, ctx);
     expect(event).to.include({ type: 'user.created', aggregateId: 'u-2', version: 1 });
-    expect(event!.metadata).to.deep.equal({ correlationId: 'c-1', causationId: null });
+    expect(event!.metadata).to.deep.equal({ correlationId: 'c-1', causationId: null, actor: 'svc-1' });
   });
 
   it('given the email belongs to someone, when creating, then Conflict', () => {

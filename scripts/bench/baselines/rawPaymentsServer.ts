@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
-import { idempotencyMigrations } from '../../../src/http/idempotency.js';
+import { idempotencyMigrations } from '../../../src/http/IdempotencyKeys.js';
 import { textFor } from '../../../src/storage/Storage.js';
 import { storeMigrations } from '../../../src/store/tables.js';
 import { type BenchBills, ownerOf } from '../history.js';

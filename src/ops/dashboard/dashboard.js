@@ -1,5 +1,6 @@
 // The live dashboard: polls /dashboard/data every 2 s, keeps a short history for the charts, and (with the
-// admin token kept in sessionStorage) lists dead letters with a retry button.
+// admin token kept in sessionStorage) lists dead letters with a retry button. With auth on, the data itself needs
+// that token.
 import { barChart, lineChart, PALETTE } from './charts.js';
 
 const POLL_MS = 2000;
@@ -158,6 +159,14 @@ async function retryOne(id, button) {
   await refresh();
 }
 
+/** Auth is on and the data was refused: ask for a token with the admin scope (forgetting one that was refused). */
+function needToken() {
+  adminEnabled = true;
+  if (token()) return forgetToken('That token was refused: the dashboard needs the admin scope.');
+  showTokenState('auth is on: enter a token with the admin scope');
+  $('updated').textContent = 'waiting for a token';
+}
+
 function forgetToken(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   showTokenState(message);
@@ -173,7 +182,9 @@ function showTokenState(message = '') {
 let polling;
 async function refresh() {
   try {
-    const res = await fetch('/dashboard/data', { cache: 'no-store' });
+    // With auth on the data needs the admin scope: the token given (ADMIN_TOKEN, or a token or key with admin) goes along.
+    const res = await fetch('/dashboard/data', { cache: 'no-store', headers: token() ? { authorization: `Bearer ${token()}` } : {} });
+    if (res.status === 401 || res.status === 403) return needToken();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const data = await res.json();
     const now = Date.parse(data.now);
