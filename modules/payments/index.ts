@@ -22,7 +22,7 @@ export const paymentsModule: ModuleDefinition = {
       routes: (router) => paymentsRoutes(router, db, commands),
       // Attempts whose owner died (or hangs) between reserving and recording: looked for every half lease, so a
       // survivor finishes a killed replica's payment within about one and a half leases of the kill.
-      jobs: [{ name: 'payments.resume-in-flight', everyMs: leaseMs / 2, run: (signal) => commands.resumeInFlight(signal).then(() => {}) }],
+      jobs: [{ name: 'resume-in-flight', everyMs: leaseMs / 2, run: (signal) => commands.resumeInFlight(signal).then(() => {}) }],
     };
   },
 };

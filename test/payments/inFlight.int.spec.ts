@@ -35,7 +35,7 @@ const charges = (app: PaybusApp, billId: string) => app.storage.value<number>('S
 
 /** Runs payments' resume job once, now, as the app's background jobs would. */
 function resumeNow(app: PaybusApp): Promise<void> {
-  const job = app.host.modules.find((m) => m.name === 'payments')!.jobs!.find((j) => j.name === 'payments.resume-in-flight')!;
+  const job = app.host.modules.find((m) => m.name === 'payments')!.jobs!.find((j) => j.name === 'resume-in-flight')!;
   return job.run(new AbortController().signal);
 }
 
