@@ -47,6 +47,7 @@ export {
   AppError,
   ConflictError,
   errorMessage,
+  MissingStateError,
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
