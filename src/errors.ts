@@ -113,3 +113,22 @@ export class ServiceUnavailableError extends AppError {
   readonly status = 503;
   readonly title = 'Service unavailable';
 }
+
+/**
+ * A subscriber got an event about state it has not seen yet: bill.paid for a bill no bill.created made known to it
+ * (events of different keys overtake each other under competition, or a module started consuming late). Never
+ * dropped: the processor retries it with backoff, so the missing event can arrive meanwhile, and after the last
+ * attempt it becomes a dead letter, logged as an error naming the event and what it missed, for an operator to retry.
+ */
+export class MissingStateError extends Error {
+  override name = 'MissingStateError';
+  /** Retrying can help: the state may arrive with a later event. */
+  readonly retryable = true;
+  constructor(
+    readonly event: { readonly id: string; readonly type: string },
+    /** What it needed and has not seen, e.g. `bill 0190…` */
+    readonly missing: string,
+  ) {
+    super(`${event.type} ${event.id} is about ${missing}, which this subscriber has not seen yet`);
+  }
+}

@@ -48,6 +48,7 @@ export {
   ConflictError,
   errorMessage,
   ForbiddenError,
+  MissingStateError,
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,

@@ -6,6 +6,7 @@ import {
   type DomainEvent,
   type EventContext,
   NotFoundError,
+  MissingStateError,
   type PayloadOf,
   UnprocessableError,
 } from '../../src/moduleKit.js';
@@ -70,15 +71,16 @@ export function decideOutcome(attempt: Attempt, result: ChargeResult, ctx: Event
   return [createPaymentFailedEvent(id, billId, userId, amount, currency, result.reason, first)];
 }
 
-/** Folds billing's events into what payments knows of a bill. */
+/** Folds billing's events into what payments knows of a bill; a bill.paid before its bill.created throws, never drops. */
 export function evolvePayableBill(state: PayableBill | undefined, event: DomainEvent): PayableBill | undefined {
   if (event.type === 'bill.created') {
     if (state) return state;
     const p = event.payload as PayloadOf<'bill.created'>;
     return { billId: p.billId, userId: p.userId, amount: p.amount, currency: p.currency, status: 'open', paidBy: null };
   }
-  if (event.type === 'bill.paid' && state) {
+  if (event.type === 'bill.paid') {
     const p = event.payload as PayloadOf<'bill.paid'>;
+    if (!state) throw new MissingStateError(event, `bill ${p.billId}`);
     return state.status === 'paid' ? state : { ...state, status: 'paid', paidBy: p.paymentId };
   }
   return state;

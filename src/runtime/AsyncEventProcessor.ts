@@ -2,7 +2,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
-import { ConflictError, errorMessage, NotFoundError } from '../errors.js';
+import { ConflictError, errorMessage, MissingStateError, NotFoundError } from '../errors.js';
 import type { DeadLetters } from './DeadLetters.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
@@ -23,6 +23,12 @@ export interface ProcessorHooks {
   onRetry?(subscriber: string, event: EventEnvelope, attempt: number, error: unknown): void;
   onHandled?(subscriber: string, event: EventEnvelope): void;
   onDeadLetter?(subscriber: string, event: EventEnvelope, error: unknown): void;
+}
+
+/** The MissingStateError an error is or wraps (a projection's is wrapped in a ProjectionError). */
+function missingStateIn(error: unknown): MissingStateError | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof MissingStateError) return e;
+  return undefined;
 }
 
 const turnOf = (subscriber: ProcessedSubscriber, event: EventEnvelope) => `${subscriber.name}\n${subscriber.keyOf(event)}`;
@@ -127,7 +133,10 @@ export class AsyncEventProcessor {
   }
 
   private async deadLetter(subscriber: ProcessedSubscriber, event: EventEnvelope, error: unknown, attempts: number): Promise<ProcessOutcome> {
-    this.logFor(subscriber, event).error({ attempts, err: errorMessage(error) }, 'handler failed on its last attempt; event dead-lettered');
+    // An event about state never seen (it came before the event that makes it) says so: the operator's first clue.
+    const missing = missingStateIn(error);
+    const fields = missing ? { attempts, err: errorMessage(error), missingState: missing.missing } : { attempts, err: errorMessage(error) };
+    this.logFor(subscriber, event).error(fields, 'handler failed on its last attempt; event dead-lettered');
     await this.deadLetters.add(subscriber.name, event, error, attempts);
     this.hooks.onDeadLetter?.(subscriber.name, event, error);
     return 'dead-lettered';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent } from '../../modules/payments/index.js';
 import type { Attempt } from '../../modules/payments/index.js';
-import { ConflictError, UnprocessableError } from '../../src/errors.js';
+import { ConflictError, MissingStateError, UnprocessableError } from '../../src/errors.js';
 import { createBillCreatedEvent, createBillPaidEvent } from '../../src/events/catalog.js';
 import { DeciderSpec } from '../support/DeciderSpec.js';
 
@@ -83,6 +83,10 @@ describe('payments rules', () => {
     it('is open when created, paid by the payment of bill.paid, and a repeated bill.created changes nothing', () => {
       const fold = spec.given([created, paid, created]).when((bill) => bill);
       fold.then((bill) => expect(bill).to.deep.include({ status: 'paid', paidBy: paid.payload.paymentId, amount: 4200 }));
+    });
+
+    it('refuses a bill.paid before its bill.created instead of dropping it', () => {
+      expect(() => evolvePayableBill(undefined, paid)).to.throw(MissingStateError, `bill.paid ${paid.id} is about bill ${paid.payload.billId}`);
     });
   });
 });

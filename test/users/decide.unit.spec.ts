@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { ConflictError, MissingStateError, NotFoundError } from '../../src/errors.js';
 import { decideCreateUser, decideUpdateUser, evolveUser } from '../../modules/users/index.js';
 import type { UserState } from '../../modules/users/index.js';
 
@@ -37,5 +37,6 @@ describe('users decide (given state, when command, then events or error)', () =>
     const s1 = evolveUser(undefined, created!)!;
     const [updated] = decideUpdateUser(s1, { name: 'C2' }, undefined, ctx);
     expect(evolveUser(s1, updated!)).to.include({ id: 'u-3', name: 'C2', email: 'c@x.test', version: 2 });
+    expect(() => evolveUser(undefined, updated!), 'a user.updated before its user.created').to.throw(MissingStateError, 'user u-3');
   });
 });
