@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent } from '../../modules/payments/index.js';
+import { decideOutcome, decideReservation, evolvePayableBill, ownBill, paymentFromEvent } from '../../modules/payments/index.js';
 import type { Attempt } from '../../modules/payments/index.js';
-import { ConflictError, MissingStateError, UnprocessableError } from '../../src/errors.js';
+import { ConflictError, MissingStateError, NotFoundError, UnprocessableError } from '../../src/errors.js';
 import { createBillCreatedEvent, createBillPaidEvent } from '../../src/events/catalog.js';
 import { DeciderSpec } from '../support/DeciderSpec.js';
 
@@ -16,6 +16,15 @@ const pay = (extra: Partial<{ amount: number; currency: string }> = {}) => ({ pa
 const attempt = (state: Attempt['state']): Attempt => ({ id: randomUUID(), billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state, correlationId: 'c', actor: null, reservedAt: now });
 
 describe('payments rules', () => {
+  describe('whose bill a caller may pay', () => {
+    it("given a caller bound to the bill's user or to none, then the bill; bound to another user, then 404 as for no bill", () => {
+      spec.given([created]).when((bill) => ownBill(bill, billId, userId)).then((bill) => expect(bill).to.include({ billId }));
+      spec.given([created]).when((bill) => ownBill(bill, billId, null)).then((bill) => expect(bill).to.include({ billId }));
+      spec.given([created]).when((bill) => ownBill(bill, billId, randomUUID())).thenThrows(NotFoundError, /no bill/);
+      spec.given([]).when((bill) => ownBill(bill, billId, randomUUID())).then((bill) => expect(bill).to.equal(undefined));
+    });
+  });
+
   describe('reserve a payment', () => {
     it('given an open bill and no live attempt, then a processing reservation is made for the bill', () => {
       const cmd = pay();

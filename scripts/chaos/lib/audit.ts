@@ -26,11 +26,12 @@ export interface AuditResult {
 
 const TEMPLATE_TYPES = new Set(['bill.created', 'payment.success', 'payment.failed']);
 
-export async function readAllEvents(base: string): Promise<Envelope[]> {
+/** `headers`: what the deployment's callers send (the Authorization of a deployment with auth on). */
+export async function readAllEvents(base: string, headers: Record<string, string> = {}): Promise<Envelope[]> {
   const all: Envelope[] = [];
   let after = 0;
   for (let page = 0; page < 10_000; page++) {
-    const { items, nextAfter } = await getJson<{ items: Envelope[]; nextAfter: number }>(base, `/events?after=${after}&limit=1000`);
+    const { items, nextAfter } = await getJson<{ items: Envelope[]; nextAfter: number }>(base, `/events?after=${after}&limit=1000`, headers);
     all.push(...items);
     if (items.length < 1000) break;
     after = nextAfter;
@@ -47,13 +48,13 @@ function overCount<K>(keys: Iterable<K>): number {
 }
 
 async function measure(d: Deployment, base: string, accepted: Accepted | undefined): Promise<AuditResult> {
-  const events = await readAllEvents(base);
+  const events = await readAllEvents(base, d.headers);
   const ids = new Set(events.map((e) => e.id));
   const aggregates = new Set(events.map((e) => e.aggregateId));
   const byType = (t: string) => events.filter((e) => e.type === t);
   const paidBills = new Set(byType('bill.paid').map((e) => e.payload.billId as string));
   const emailed = new Set(byType('notification.sent').filter((e) => e.payload.channel === 'email').map((e) => e.payload.causationEventId as string));
-  const summary = await getJson<{ totalEvents: number }>(base, '/analytics/summary');
+  const summary = await getJson<{ totalEvents: number }>(base, '/analytics/summary', d.headers);
   const charges = (await d.db.all<{ bill_id: string }>("SELECT bill_id FROM payments_simulator_charges WHERE status = 'succeeded'")).map((r) => r.bill_id);
   const smsIds = readSmsIds(d);
 

@@ -11,6 +11,8 @@ import type { ScenarioContext } from './types.js';
 export class Deployment {
   readonly processes: PaybusProcess[] = [];
   readonly tap: ExchangeTap;
+  /** Sent with the audit's own requests: the Authorization of a deployment with auth on. */
+  headers: Record<string, string> = {};
 
   private constructor(
     readonly dir: string,
