@@ -95,6 +95,13 @@ function recordResponse(res: Response, store: (response: StoredResponse) => Prom
     const serialised = body === undefined || body === null || typeof body === 'string' || Buffer.isBuffer(body);
     if (recorded || !serialised) return send(body);
     recorded = true;
+    // A conflict (the bill has a payment in progress, the key runs elsewhere) or a server error is the state of the
+    // moment, not the request's answer: stored, it would be replayed after the payment in progress was finished. It
+    // changed nothing, so the key is let go and a retry runs afresh.
+    if (res.statusCode === 409 || res.statusCode >= 500) {
+      void unrecorded().catch(() => {}).finally(() => send(body));
+      return res;
+    }
     const text = typeof body === 'string' ? body : Buffer.isBuffer(body) ? body.toString('utf8') : '';
     // Not stored (the database is away): the answer still goes out; the key stays claimed until its lease expires.
     void store({ status: res.statusCode, contentType: res.get('Content-Type') ?? null, location: res.get('Location') ?? null, body: text })

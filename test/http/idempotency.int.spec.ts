@@ -85,6 +85,21 @@ describe('Idempotency-Key on POST routes', () => {
     expect(again.type).to.equal('application/problem+json');
   });
 
+  it('when the first response was a conflict, then it is not stored: the state of the moment is asked again', async () => {
+    const bill = (await t.http.post('/bills').send(billBody(await createUser())).expect(201)).body;
+    const pay = { billId: bill.id, amount: 4200, currency: 'EUR', source: 'tok_visa' };
+    await t.http.post('/payments').send(pay).expect(201);
+    await t.settle();
+    // A 409 (here "already paid"; after a crash "a payment in progress") changed nothing: replayed, it would outlive
+    // the state that caused it, so each repeat runs and answers for now.
+    const key = randomUUID();
+    const first = await t.http.post('/payments').set('Idempotency-Key', key).send(pay).expect(409);
+    const again = await t.http.post('/payments').set('Idempotency-Key', key).send(pay).expect(409);
+    expect(first.headers['idempotent-replayed']).to.equal(undefined);
+    expect(again.headers['idempotent-replayed']).to.equal(undefined);
+    expect(await t.app.storage.value('SELECT COUNT(*) FROM idempotency_keys WHERE key = ?', [key])).to.equal(0);
+  });
+
   it('when a payment is replayed, then it is not charged again, even after the bill was paid', async () => {
     const bill = (await t.http.post('/bills').send(billBody(await createUser())).expect(201)).body;
     const pay = { billId: bill.id, amount: 4200, currency: 'EUR', source: 'tok_visa' };
