@@ -45,15 +45,16 @@ const lockVersions = `
       FROM jsonb_array_elements_text(aggregate_ids) AS a(id);
   END $$;`;
 
-// A whole append in one round trip: the lock, the notification, the version check and the insert. Only the plain
-// case is decided here (every event the next version of its stream, the expected version met); otherwise nothing is
-// written and the streams' versions come back, for the store to decide (a retry, a lost race, a gap) as on SQLite.
-// The rows come as one array a column (unnest): one prepared statement whatever the batch size.
-// OR REPLACE: safe to run again. paybus_lock_versions stays for processes of the previous release still running.
+// A whole append in one round trip: the lock, the notification, a compare-and-insert. The store says which version
+// each stream must be at (it checks the order of the events itself); when every stream is there the rows go in, in
+// the order of the arrays, and their positions come back. Otherwise nothing is written and the streams' versions
+// come back, for the store to decide (a retry, a lost race, a gap). One array a column (unnest): one prepared
+// statement whatever the batch size. OR REPLACE: safe to run again. paybus_lock_versions stays for processes of the
+// previous release still running.
 const append = `
-  CREATE OR REPLACE FUNCTION paybus_append(lock_name text, expected_version integer, ids text[], types text[],
-      aggregate_types text[], aggregate_ids text[], versions integer[], occurred_ats text[], payloads text[],
-      metadatas text[], recorded_at text)
+  CREATE OR REPLACE FUNCTION paybus_append(lock_name text, stream_ids text[], stream_versions integer[], ids text[],
+      types text[], aggregate_types text[], aggregate_ids text[], versions integer[], occurred_ats text[],
+      payloads text[], metadatas text[], recorded_at text)
     RETURNS TABLE (event_id text, event_position bigint, stream_id text, stream_version integer)
     LANGUAGE plpgsql AS $$
   BEGIN
@@ -63,18 +64,13 @@ const append = `
       PERFORM pg_advisory_xact_lock(hashtext(current_schema() || ':' || lock_name));
     END IF;
     PERFORM pg_notify(current_schema() || '.events', '');
-    IF EXISTS (
-      SELECT 1 FROM (
-        SELECT a.version, row_number() OVER (PARTITION BY a.stream ORDER BY a.n) AS nth,
-          COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.stream), 0) AS current
-        FROM unnest(aggregate_ids, versions) WITH ORDINALITY AS a(stream, version, n)) r
-      WHERE r.version <> r.current + r.nth OR r.current <> COALESCE(expected_version, r.current)
-    ) THEN
-      RETURN QUERY SELECT NULL::text, NULL::bigint, s.stream, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = s.stream), 0)
-        FROM (SELECT DISTINCT unnest(aggregate_ids) AS stream) s;
+    IF EXISTS (SELECT 1 FROM unnest(stream_ids, stream_versions) AS s(id, version)
+        WHERE s.version <> COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = s.id), 0)) THEN
+      RETURN QUERY SELECT NULL::text, NULL::bigint, s.id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = s.id), 0)
+        FROM unnest(stream_ids) AS s(id);
       RETURN;
     END IF;
-    -- Positions are taken in the order of the arrays; an id stored already is skipped (a retried append).
+    -- An id stored already is skipped (a retried append).
     RETURN QUERY WITH inserted AS (
       INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
       SELECT r.id, r.type, r.aggregate_type, r.aggregate_id, r.version, r.occurred_at, r.payload, r.metadata, recorded_at
