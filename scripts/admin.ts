@@ -1,5 +1,5 @@
-// `npm run admin -- dead-letters …`: opens the database with the modules of MODULES loaded (so their handlers
-// can run a retry), without HTTP and without delivering anything.
+// `npm run admin -- dead-letters …` and `api-keys …`: opens the database with the modules of MODULES loaded (so
+// their handlers can run a retry), without HTTP and without delivering anything.
 import { loadConfigOrSay, offlineTransport, runCommand } from '../src/cli.js';
 import { createApp } from '../src/createApp.js';
 import { createLogger } from '../src/logger.js';

@@ -1,6 +1,8 @@
 // Reads and validates the environment once at start; a value that cannot work stops the start.
 import path from 'node:path';
 import { z } from 'zod';
+import { refuseHalfConfiguredAuth, refuseUnsafeProduction } from './configChecks.js';
+import { ConfigError } from './errors.js';
 
 export const MODULE_NAMES = ['users', 'billing', 'payments', 'documents', 'notifications', 'analytics'] as const;
 export type ModuleName = (typeof MODULE_NAMES)[number];
@@ -44,6 +46,21 @@ const envSchema = z.object({
   RABBITMQ_QUEUE_TYPE: z.enum(['classic', 'quorum']).default('classic'),
   RABBITMQ_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, ".", "-" and "_" only').default('paybus'),
   RABBITMQ_PREFETCH: intFrom(1, 65535).default(50),
+  RABBITMQ_SINGLE_ACTIVE_CONSUMER: z.enum(['true', 'false']).default('true'),
+  SUBSCRIBER_MAILBOX: intFrom(10, 1_000_000).default(1000),
+  LEASE_TTL_MS: intFrom(100, 3_600_000).default(10_000),
+  SHED_LAG_EVENTS: intFrom(0).default(0),
+  SUBSCRIBER_CONCURRENCY: z
+    .string()
+    .default('16')
+    .transform((value, ctx) => {
+      const parsed = parseConcurrency(value);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed });
+        return z.NEVER;
+      }
+      return parsed;
+    }),
   RETRY_ATTEMPTS: intFrom(1, 100).default(5),
   RETRY_MIN_MS: intFrom(0).default(100),
   RETRY_MAX_MS: intFrom(0).default(30000),
@@ -53,15 +70,30 @@ const envSchema = z.object({
     .string()
     .optional()
     .refine((v) => v === undefined || v === '' || /^smtps?:\/\/[^\s]+$/.test(v), 'must be an smtp:// or smtps:// URL'),
+  SMTP_POOL_SIZE: intFrom(1, 100).default(5),
   MAIL_FROM: z.string().min(3).default('paybus <no-reply@paybus.local>'),
   MAIL_DIR: z.string().min(1).default('./var/mail'),
   SMS_LOG_PATH: z.string().min(1).default('./var/sms.log'),
   PAYMENT_GATEWAY_LATENCY_MS: intFrom(0, 60000).default(5),
   ADMIN_TOKEN: z.string().optional(),
+  AUTH_JWKS_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL'),
+  AUTH_ISSUER: z.string().trim().min(1).optional(),
+  AUTH_AUDIENCE: z.string().trim().min(1).optional(),
+  AUTH_USER_CLAIM: z.string().trim().regex(/^[A-Za-z0-9_.:/-]{1,100}$/, 'must be a claim name (letters, digits, "_", ".", ":", "/", "-")').default('paybus_user_id'),
   RATE_LIMIT_POST_PER_MINUTE: intFrom(0).default(0),
+  REDIS_URL: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v), 'must be a redis:// or rediss:// URL'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.string().default('development'),
 });
+
+/** The environment as read, before it becomes a Config. */
+export type Env = z.infer<typeof envSchema>;
 
 export interface Config {
   port: number;
@@ -81,26 +113,78 @@ export interface Config {
     /** Module queues are `<queuePrefix>.<module>`: two deployments (or test runs) can share one broker. */
     queuePrefix: string;
     prefetch: number;
+    /**
+     * Module queues are declared single active consumer: with several processes consuming one, RabbitMQ feeds one
+     * at a time (the others take over when it goes), so each key's order survives the competition.
+     */
+    singleActiveConsumer: boolean;
   };
   retry: { attempts: number; minMs: number; maxMs: number };
+  /** Keys a subscriber handles at once: `default`, and by subscriber (or module queue) name. */
+  concurrency: Concurrency;
+  /** Events a memory-mode subscriber holds in memory at most; past that it reads on from the log later. */
+  mailbox: number;
+  /**
+   * How long a lease (a subscriber's runner, a payment in flight, an idempotency key being answered) lasts unless
+   * its holder renews it; another process takes over only after it expired. Holders renew every third of it.
+   */
+  leaseTtlMs: number;
+  /** POSTs get 503 while a subscriber is more than this many events behind; 0 never sheds. */
+  shedLagEvents: number;
   uploadDir: string;
   maxUploadBytes: number;
   smtpUrl?: string;
+  /** SMTP connections kept open and used side by side. */
+  smtpPoolSize: number;
   mailFrom: string;
   mailDir: string;
   smsLogPath: string;
   paymentGatewayLatencyMs: number;
   adminToken?: string;
+  /** Bearer tokens from an identity provider (see src/auth): unset jwksUrl means none are accepted. */
+  auth: AuthConfig;
   /** POST requests per minute per client address; 0 (the default) turns the limit off. */
   rateLimitPostPerMinute: number;
+  /** Set: the POST rate limit counts in this Redis, shared by every replica; else in PostgreSQL, or in memory on SQLite. */
+  redisUrl?: string;
   logLevel: string;
   nodeEnv: string;
 }
 
-/** Thrown when a variable cannot work; the message is the one line main prints. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+export interface AuthConfig {
+  /** The identity provider's JSON Web Key Set; issuer and audience are set whenever it is. */
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  /** The claim that binds a token to one user (its value: the user's id). */
+  userClaim: string;
 }
+
+export interface Concurrency {
+  default: number;
+  bySubscriber: Record<string, number>;
+}
+
+const CONCURRENCY_MAX = 10_000;
+
+/** `16` or `16,notifications.send=32,paybus.billing=4`: the default first, then overrides by name. */
+export function parseConcurrency(value: string): Concurrency | string {
+  const [first, ...rest] = value.split(',').map((part) => part.trim());
+  const number = (text: string | undefined) => (text && /^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= CONCURRENCY_MAX ? Number(text) : undefined);
+  const fallback = number(first);
+  if (fallback === undefined) return `must start with a whole number from 1 to ${CONCURRENCY_MAX}, like 16 or 16,notifications.send=32`;
+  const bySubscriber: Record<string, number> = {};
+  for (const part of rest) {
+    const match = /^([A-Za-z0-9_.-]+)=(\d+)$/.exec(part);
+    const n = number(match?.[2]);
+    if (!match || n === undefined) return `each override must read name=N with N from 1 to ${CONCURRENCY_MAX}, like notifications.send=32`;
+    bySubscriber[match[1]!] = n;
+  }
+  return { default: fallback, bySubscriber };
+}
+
+export { ConfigError } from './errors.js';
+export { MIN_ADMIN_TOKEN_LENGTH } from './configChecks.js';
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // An empty variable means "not set", as it does for most twelve-factor apps.
@@ -114,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   if (e.RETRY_MIN_MS > e.RETRY_MAX_MS) throw new ConfigError('invalid RETRY_MIN_MS: must not exceed RETRY_MAX_MS');
+  refuseHalfConfiguredAuth(e);
   if (e.NODE_ENV === 'production') refuseUnsafeProduction(e);
   return {
     port: e.PORT,
@@ -130,56 +215,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       queueType: e.RABBITMQ_QUEUE_TYPE,
       queuePrefix: e.RABBITMQ_QUEUE_PREFIX,
       prefetch: e.RABBITMQ_PREFETCH,
+      singleActiveConsumer: e.RABBITMQ_SINGLE_ACTIVE_CONSUMER === 'true',
     },
     retry: { attempts: e.RETRY_ATTEMPTS, minMs: e.RETRY_MIN_MS, maxMs: e.RETRY_MAX_MS },
+    concurrency: e.SUBSCRIBER_CONCURRENCY,
+    mailbox: e.SUBSCRIBER_MAILBOX,
+    leaseTtlMs: e.LEASE_TTL_MS,
+    shedLagEvents: e.SHED_LAG_EVENTS,
     uploadDir: path.resolve(e.UPLOAD_DIR),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     smtpUrl: e.SMTP_URL,
+    smtpPoolSize: e.SMTP_POOL_SIZE,
     mailFrom: e.MAIL_FROM,
     mailDir: path.resolve(e.MAIL_DIR),
     smsLogPath: path.resolve(e.SMS_LOG_PATH),
     paymentGatewayLatencyMs: e.PAYMENT_GATEWAY_LATENCY_MS,
     adminToken: e.ADMIN_TOKEN,
+    auth: { jwksUrl: e.AUTH_JWKS_URL, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE, userClaim: e.AUTH_USER_CLAIM },
     rateLimitPostPerMinute: e.RATE_LIMIT_POST_PER_MINUTE,
+    redisUrl: e.REDIS_URL,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
   };
-}
-
-/** Shortest ADMIN_TOKEN production accepts: 32 characters, e.g. `openssl rand -hex 16`. */
-export const MIN_ADMIN_TOKEN_LENGTH = 32;
-
-/**
- * Production refuses what works on a laptop but is an open door on a server. Admin counts as asked for in every
- * production process: it is the only way to redrive dead letters and see the outbox, so it must be present, and
- * guarded by a token that cannot be guessed. The broker must not be reached with RabbitMQ's default guest/guest,
- * which is also what amqplib sends when the URL names no user.
- */
-function refuseUnsafeProduction(e: z.infer<typeof envSchema>): void {
-  if (e.ADMIN_TOKEN === undefined) {
-    throw new ConfigError(`unsafe ADMIN_TOKEN: NODE_ENV=production needs ADMIN_TOKEN set (at least ${MIN_ADMIN_TOKEN_LENGTH} characters) for /admin`);
-  }
-  if (e.ADMIN_TOKEN.trim().length < MIN_ADMIN_TOKEN_LENGTH) {
-    throw new ConfigError(`unsafe ADMIN_TOKEN: NODE_ENV=production needs at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
-  }
-  if (e.EVENT_TRANSPORT !== 'rabbitmq') return;
-  const { user, pass } = brokerCredentials(e.RABBITMQ_URL, e.RABBITMQ_USER, e.RABBITMQ_PASS);
-  if (!user || !pass) {
-    throw new ConfigError('unsafe RABBITMQ_URL: NODE_ENV=production needs broker credentials (in the URL or RABBITMQ_USER and RABBITMQ_PASS), not the default guest/guest');
-  }
-  if (user === 'guest' || pass === 'guest') {
-    throw new ConfigError('unsafe RABBITMQ_USER: NODE_ENV=production refuses the default broker credentials guest/guest');
-  }
-}
-
-/** The credentials the broker connection will use: RABBITMQ_USER/PASS override the URL's. */
-function brokerCredentials(url: string, user?: string, pass?: string): { user?: string; pass?: string } {
-  let fromUrl: { user?: string; pass?: string } = {};
-  try {
-    const u = new URL(url);
-    fromUrl = { user: u.username ? decodeURIComponent(u.username) : undefined, pass: u.password ? decodeURIComponent(u.password) : undefined };
-  } catch {
-    // the URL's shape was checked already; an unparsable one names no credentials
-  }
-  return { user: user ?? fromUrl.user, pass: pass ?? fromUrl.pass };
 }

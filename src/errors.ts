@@ -5,6 +5,11 @@ export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Thrown when a variable cannot work; the message is the one line main prints. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
 export interface FieldError {
   field: string;
   message: string;
@@ -77,14 +82,53 @@ export class UnsupportedMediaTypeError extends AppError {
   readonly title = 'Unsupported media type';
 }
 
+/** 401: no credentials, or ones that do not hold. `challenge` is the WWW-Authenticate answer (RFC 6750). */
 export class UnauthorizedError extends AppError {
   override name = 'UnauthorizedError';
   readonly status = 401;
   readonly title = 'Unauthorized';
+  constructor(
+    detail: string,
+    readonly challenge = 'Bearer realm="paybus"',
+  ) {
+    super(detail);
+  }
+}
+
+/** 403: the caller is known but may not do this (a missing scope, a user-bound token reaching past its user). */
+export class ForbiddenError extends AppError {
+  override name = 'ForbiddenError';
+  readonly status = 403;
+  readonly title = 'Forbidden';
+  constructor(
+    detail: string,
+    readonly challenge = 'Bearer realm="paybus", error="insufficient_scope"',
+  ) {
+    super(detail);
+  }
 }
 
 export class ServiceUnavailableError extends AppError {
   override name = 'ServiceUnavailableError';
   readonly status = 503;
   readonly title = 'Service unavailable';
+}
+
+/**
+ * A subscriber got an event about state it has not seen yet: bill.paid for a bill no bill.created made known to it
+ * (events of different keys overtake each other under competition, or a module started consuming late). Never
+ * dropped: the processor retries it with backoff, so the missing event can arrive meanwhile, and after the last
+ * attempt it becomes a dead letter, logged as an error naming the event and what it missed, for an operator to retry.
+ */
+export class MissingStateError extends Error {
+  override name = 'MissingStateError';
+  /** Retrying can help: the state may arrive with a later event. */
+  readonly retryable = true;
+  constructor(
+    readonly event: { readonly id: string; readonly type: string },
+    /** What it needed and has not seen, e.g. `bill 0190…` */
+    readonly missing: string,
+  ) {
+    super(`${event.type} ${event.id} is about ${missing}, which this subscriber has not seen yet`);
+  }
 }

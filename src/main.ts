@@ -1,20 +1,36 @@
 // Entry point: `npm start`. Reads the environment, starts paybus, stops it cleanly on SIGTERM/SIGINT.
+import { announceAuth } from './auth/openAuth.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createApp } from './createApp.js';
+import { createApp, type PaybusApp } from './createApp.js';
 import { errorMessage } from './errors.js';
+
+/** A setting that cannot work: one line naming it, exit 1. */
+function refuse(error: ConfigError): never {
+  process.stderr.write(`paybus: ${error.message}\n`);
+  process.exit(1);
+}
+
+/** Says how callers are checked; production with auth off stops here, before any route serves. */
+async function checkAuth(app: PaybusApp): Promise<void> {
+  try {
+    announceAuth(app.auth, app.config, app.log);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await app.stop();
+    refuse(error);
+  }
+}
 
 async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`paybus: ${error.message}\n`);
-      process.exit(1);
-    }
+    if (error instanceof ConfigError) refuse(error);
     throw error;
   }
   const app = await createApp(config);
+  await checkAuth(app);
   // Handlers go in before anything is announced: a SIGTERM right after "listening" must still stop cleanly.
   let stopping = false;
   const shutdown = (signal: string) => {

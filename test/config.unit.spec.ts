@@ -25,6 +25,17 @@ describe('config', () => {
 });
 
 describe('event catalog', () => {
+  it('reads SUBSCRIBER_CONCURRENCY as a default and overrides by name, and refuses one it cannot read', () => {
+    expect(loadConfig({}).concurrency).to.deep.equal({ default: 16, bySubscriber: {} });
+    expect(loadConfig({ SUBSCRIBER_CONCURRENCY: '8, notifications.send=32,paybus.billing=2' }).concurrency).to.deep.equal({
+      default: 8,
+      bySubscriber: { 'notifications.send': 32, 'paybus.billing': 2 },
+    });
+    for (const bad of ['0', 'many', '8,notifications.send', '8,x=0', '8,x=y']) {
+      expect(() => loadConfig({ SUBSCRIBER_CONCURRENCY: bad }), bad).to.throw(ConfigError, /^invalid SUBSCRIBER_CONCURRENCY: /);
+    }
+  });
+
   it('refuses at creation an event that does not fit its schema, naming the field', () => {
     expect(() => createUserCreatedEvent('u1', 'not-an-email', 'A', null)).to.throw(EventSchemaError, /payload\.email/);
   });

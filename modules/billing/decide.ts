@@ -1,5 +1,14 @@
 // Billing rules as pure functions: given a bill's state and a command or event, the events to append or an error.
-import { causedBy, createBillCreatedEvent, createBillPaidEvent, type DomainEvent, type EventContext, type PayloadOf, UnprocessableError } from '../../src/moduleKit.js';
+import {
+  causedBy,
+  createBillCreatedEvent,
+  createBillPaidEvent,
+  type DomainEvent,
+  type EventContext,
+  MissingStateError,
+  type PayloadOf,
+  UnprocessableError,
+} from '../../src/moduleKit.js';
 
 /** A new bill carries exactly what its bill.created event will. */
 export type CreateBill = PayloadOf<'bill.created'>;
@@ -24,9 +33,12 @@ export function decideCreateBill(cmd: CreateBill, userKnown: boolean, ctx: Event
   return [createBillCreatedEvent(cmd.billId, cmd.userId, cmd.amount, cmd.currency, cmd.dueDate, cmd.description, { ...ctx, version: 1 })];
 }
 
-/** Thrown when a payment names a bill billing never created: the processor retries it, then dead-letters it for an operator. */
-export class UnknownBillError extends Error {
+/** Thrown when a payment names a bill billing has not seen created: the processor retries it, then dead-letters it for an operator. */
+export class UnknownBillError extends MissingStateError {
   override name = 'UnknownBillError';
+  constructor(event: DomainEvent, billId: string) {
+    super(event, `bill ${billId}`);
+  }
 }
 
 /**
@@ -35,13 +47,16 @@ export class UnknownBillError extends Error {
  */
 export function decideMarkPaid(bill: BillState | undefined, payment: DomainEvent<'payment.success'>): DomainEvent<'bill.paid'>[] {
   const p = payment.payload;
-  if (!bill) throw new UnknownBillError(`payment ${p.paymentId} names unknown bill ${p.billId}`);
+  if (!bill) throw new UnknownBillError(payment, p.billId);
   if (bill.status === 'paid') return [];
   const ctx = causedBy(payment, bill.version + 1);
   return [createBillPaidEvent(bill.id, bill.userId, p.paymentId, bill.amount, bill.currency, payment.occurredAt, ctx)];
 }
 
-/** Folds the events billing listens to into a bill's state: used by the projection and by rebuilds. */
+/**
+ * Folds the events billing listens to into a bill's state: used by the projection and by rebuilds. A bill.paid or
+ * payment.failed for a bill not created yet throws (UnknownBillError) rather than being dropped.
+ */
 export function evolveBill(state: BillState | undefined, event: DomainEvent): BillState | undefined {
   switch (event.type) {
     case 'bill.created': {
@@ -51,11 +66,13 @@ export function evolveBill(state: BillState | undefined, event: DomainEvent): Bi
     }
     case 'bill.paid': {
       const p = event.payload as PayloadOf<'bill.paid'>;
-      return state && { ...state, status: 'paid', paymentId: p.paymentId, paidAt: p.paidAt, version: event.version };
+      if (!state) throw new UnknownBillError(event, p.billId);
+      return { ...state, status: 'paid', paymentId: p.paymentId, paidAt: p.paidAt, version: event.version };
     }
     case 'payment.failed':
+      if (!state) throw new UnknownBillError(event, (event.payload as PayloadOf<'payment.failed'>).billId);
       // A failed attempt leaves the bill payable; one that arrives after the bill was paid changes nothing.
-      return state && state.status !== 'paid' ? { ...state, status: 'payment_failed' } : state;
+      return state.status !== 'paid' ? { ...state, status: 'payment_failed' } : state;
     default:
       return state;
   }

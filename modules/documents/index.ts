@@ -9,13 +9,13 @@ import { documentsMigrations } from './tables.js';
 export const documentsModule: ModuleDefinition = {
   name: 'documents',
   migrations: documentsMigrations,
-  create({ db, commit, config }) {
+  create({ db, commit, config, idempotentRequest }) {
     const files = new FileStore(config.uploadDir);
     files.sweepTemp();
     const commands = createDocumentCommands({ db, commit }, files);
     return {
       projections: documentsProjections,
-      routes: (router) => documentsRoutes(router, { db, files, commands, maxUploadBytes: config.maxUploadBytes }),
+      routes: (router) => documentsRoutes(router, { db, files, commands, maxUploadBytes: config.maxUploadBytes, idempotentRequest }),
     };
   },
 };

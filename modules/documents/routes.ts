@@ -1,7 +1,7 @@
-// HTTP routes of the documents module: parse, call one command or query, map.
+// HTTP routes of the documents module: check the caller, parse, call one command or query, map.
 import { createHash } from 'node:crypto';
 import type { Request, Router } from 'express';
-import { idempotentRequest, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, type Sql } from '../../src/moduleKit.js';
+import { type ModuleDeps, mustActFor, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, requireScope, type Sql, visibleTo } from '../../src/moduleKit.js';
 import type { createDocumentCommands } from './commands.js';
 import { documentsRepository as documents } from './documentsRepository.js';
 import type { FileStore } from './FileStore.js';
@@ -17,27 +17,29 @@ function uploadHash(req: Request): string {
 
 export function documentsRoutes(
   router: Router,
-  deps: { db: Sql; files: FileStore; commands: ReturnType<typeof createDocumentCommands>; maxUploadBytes: number },
+  deps: { db: Sql; files: FileStore; commands: ReturnType<typeof createDocumentCommands>; maxUploadBytes: number; idempotentRequest: ModuleDeps['idempotentRequest'] },
 ): void {
   const { db, files, commands } = deps;
 
   // The shared idempotency middleware skips multipart: the key is checked here, once multer has read the body.
-  router.post('/documents', uploadMiddleware(deps.maxUploadBytes), idempotentRequest(deps.db, uploadHash), async (req, res) => {
+  // The scope first: a caller without it costs no upload.
+  router.post('/documents', requireScope('documents:write'), uploadMiddleware(deps.maxUploadBytes), deps.idempotentRequest(uploadHash), async (req, res) => {
     const fields = parseWith(uploadFields, req.body ?? {});
+    mustActFor(res, fields.userId);
     const document = await commands.uploadDocument({ userId: fields.userId, billId: fields.billId ?? null, file: req.file }, requestContext(res));
     res.status(201).location(`/documents/${document.id}`).json(document);
   });
 
-  router.get('/documents/:id', async (req, res) => {
+  router.get('/documents/:id', requireScope('documents:read'), async (req, res) => {
     const id = parseIdParam(req.params.id, 'document');
-    const document = await documents.get(db, id);
+    const document = visibleTo(res, await documents.get(db, id), (d) => d.userId);
     if (!document) throw new NotFoundError(`no document with id ${id}`);
     res.json(document);
   });
 
-  router.get('/documents/:id/content', async (req, res) => {
+  router.get('/documents/:id/content', requireScope('documents:read'), async (req, res) => {
     const id = parseIdParam(req.params.id, 'document');
-    const document = await documents.get(db, id);
+    const document = visibleTo(res, await documents.get(db, id), (d) => d.userId);
     if (!document) throw new NotFoundError(`no document with id ${id}`);
     const bytes = await files.read(id).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') throw new NotFoundError(`the content of document ${id} is not available`);

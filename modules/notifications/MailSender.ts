@@ -1,6 +1,7 @@
 // Email delivery through nodemailer: real SMTP when SMTP_URL is set, otherwise one .eml file a message under MAIL_DIR.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../src/moduleKit.js';
@@ -28,9 +29,24 @@ const message = (from: string, mail: OutgoingMail) => ({
   headers: { 'X-Paybus-Notification-Id': mail.id },
 });
 
-export function smtpMailSender(url: string, from: string): MailSender {
-  // Timeouts well under nodemailer's minutes-long defaults: a hung server should fail the attempt, not stall the mailbox.
-  const transport = nodemailer.createTransport({ url, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 });
+// nodemailer reads every option from SMTP_URL alone when given `url` (timeouts and pooling passed beside it are
+// dropped), so the URL is parsed with its own parser and the options laid over it.
+const { parseConnectionUrl } = createRequire(import.meta.url)('nodemailer/lib/shared') as { parseConnectionUrl(url: string): Record<string, unknown> };
+
+/**
+ * A pool of SMTP connections, reused from one mail to the next (a connection per mail costs a TCP and SMTP
+ * handshake, and TLS with it); several mails go out at once, one per connection.
+ */
+export function smtpMailSender(url: string, from: string, connections: number): MailSender {
+  const transport = nodemailer.createTransport({
+    ...parseConnectionUrl(url),
+    pool: true,
+    maxConnections: connections,
+    // Well under nodemailer's minutes-long defaults: a hung server should fail the attempt, not stall the key.
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
   return {
     async send(mail) {
       await transport.sendMail(message(from, mail));
@@ -58,6 +74,6 @@ export function fileMailSender(dir: string, from: string): MailSender {
   };
 }
 
-export function createMailSender(config: Pick<Config, 'smtpUrl' | 'mailDir' | 'mailFrom'>): MailSender {
-  return config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom) : fileMailSender(config.mailDir, config.mailFrom);
+export function createMailSender(config: Pick<Config, 'smtpUrl' | 'smtpPoolSize' | 'mailDir' | 'mailFrom'>): MailSender {
+  return config.smtpUrl ? smtpMailSender(config.smtpUrl, config.mailFrom, config.smtpPoolSize) : fileMailSender(config.mailDir, config.mailFrom);
 }

@@ -1,5 +1,5 @@
 // Notifications' projections: users' contact details, and the sent notifications (rebuildable from notification.sent).
-import type { DomainEvent, Projection } from '../../src/moduleKit.js';
+import { type DomainEvent, MissingStateError, type Projection } from '../../src/moduleKit.js';
 import { notificationsRepository as notifications } from './notificationsRepository.js';
 
 export const notificationsProjections: Projection[] = [
@@ -14,7 +14,9 @@ export const notificationsProjections: Projection[] = [
       }
       const { userId, changes } = (event as DomainEvent<'user.updated'>).payload;
       const current = await notifications.getUser(tx, userId);
-      if (current) await notifications.saveUser(tx, { ...current, ...changes });
+      // Changes to a user it never saw created have nothing to apply to: retried, then a dead letter, never dropped.
+      if (!current) throw new MissingStateError(event, `user ${userId}`);
+      await notifications.saveUser(tx, { ...current, ...changes });
     },
   },
   {

@@ -1,5 +1,14 @@
 // Sends the notifications an event causes, each channel at most once per event, and records each with notification.sent.
-import { causedBy, type Commit, createNotificationSentEvent, type DomainEvent, type EffectfulReaction, errorMessage, type Sql } from '../../src/moduleKit.js';
+import {
+  causedBy,
+  type Commit,
+  createNotificationSentEvent,
+  type DomainEvent,
+  type EffectfulReaction,
+  errorMessage,
+  MissingStateError,
+  type Sql,
+} from '../../src/moduleKit.js';
 import type { MailSender } from './MailSender.js';
 import { notificationsRepository as notifications } from './notificationsRepository.js';
 import { type PlannedNotification, planNotifications } from './plan.js';
@@ -33,6 +42,8 @@ export function sendNotificationsReaction(deps: SendDeps): EffectfulReaction {
   return {
     name: 'notifications.send',
     types: [...TEMPLATE_TYPES],
+    // A user's mails go out in the order of their events ("new bill" before "payment received"); users side by side.
+    orderingKey: (event) => String((event as DomainEvent<TemplateType>).payload.userId),
     /**
      * Each channel is committed on its own (the notification.sent projection is the per-channel record), and
      * the host marks the event handled only after every channel went out. ctx.commit would mark the whole event
@@ -43,7 +54,7 @@ export function sendNotificationsReaction(deps: SendDeps): EffectfulReaction {
       const event = envelope as DomainEvent<TemplateType>;
       const user = await notifications.getUser(db, event.payload.userId);
       // In broker mode the user's events may still be on their way: fail, so the processor retries.
-      if (!user) throw new Error(`user ${event.payload.userId} is not known to notifications`);
+      if (!user) throw new MissingStateError(event, `user ${event.payload.userId}`);
       const failures: string[] = [];
       for (const n of planNotifications(event, user)) {
         if (await notifications.hasSent(db, event.id, n.channel)) continue;

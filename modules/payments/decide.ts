@@ -5,6 +5,8 @@ import {
   createPaymentSuccessEvent,
   type DomainEvent,
   type EventContext,
+  NotFoundError,
+  MissingStateError,
   type PayloadOf,
   UnprocessableError,
 } from '../../src/moduleKit.js';
@@ -24,6 +26,8 @@ export type Attempt = Omit<PaymentFacts, 'paymentId'> & {
   source: string;
   state: 'processing' | 'succeeded' | 'failed';
   correlationId: string | null;
+  /** The caller who asked: a resumed attempt records its payment for them. */
+  actor: string | null;
   reservedAt: string;
 };
 
@@ -34,6 +38,12 @@ export type Payment = Omit<PaymentFacts, 'paymentId'> & {
   failureReason: string | null;
   createdAt: string;
 };
+
+/** The bill as a caller bound to `boundTo` may see it: another user's bill is not found, as if it did not exist. */
+export function ownBill(bill: PayableBill | undefined, billId: string, boundTo: string | null): PayableBill | undefined {
+  if (bill && boundTo !== null && bill.userId !== boundTo) throw new NotFoundError(`no bill with id ${billId}`);
+  return bill;
+}
 
 /**
  * The reservation to commit before charging, or why there must be no charge. `live` is the bill's attempt in
@@ -50,7 +60,7 @@ export function decideReservation(bill: PayableBill | undefined, live: Attempt |
   if (bill.status === 'paid' || live?.state === 'succeeded') throw new ConflictError(`bill ${bill.billId} is already paid`);
   if (live) throw new ConflictError(`bill ${bill.billId} has a payment in progress`);
   const { paymentId: id, billId, amount, currency, source } = cmd;
-  return { id, billId, userId: bill.userId, amount, currency, source, state: 'processing', correlationId: ctx.correlationId ?? null, reservedAt: now };
+  return { id, billId, userId: bill.userId, amount, currency, source, state: 'processing', correlationId: ctx.correlationId ?? null, actor: ctx.actor ?? null, reservedAt: now };
 }
 
 /** What the gateway's answer to a reserved attempt becomes: one payment event, the first of the payment's stream. */
@@ -61,15 +71,16 @@ export function decideOutcome(attempt: Attempt, result: ChargeResult, ctx: Event
   return [createPaymentFailedEvent(id, billId, userId, amount, currency, result.reason, first)];
 }
 
-/** Folds billing's events into what payments knows of a bill. */
+/** Folds billing's events into what payments knows of a bill; a bill.paid before its bill.created throws, never drops. */
 export function evolvePayableBill(state: PayableBill | undefined, event: DomainEvent): PayableBill | undefined {
   if (event.type === 'bill.created') {
     if (state) return state;
     const p = event.payload as PayloadOf<'bill.created'>;
     return { billId: p.billId, userId: p.userId, amount: p.amount, currency: p.currency, status: 'open', paidBy: null };
   }
-  if (event.type === 'bill.paid' && state) {
+  if (event.type === 'bill.paid') {
     const p = event.payload as PayloadOf<'bill.paid'>;
+    if (!state) throw new MissingStateError(event, `bill ${p.billId}`);
     return state.status === 'paid' ? state : { ...state, status: 'paid', paidBy: p.paymentId };
   }
   return state;

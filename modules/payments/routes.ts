@@ -1,20 +1,20 @@
-// HTTP routes of the payments module: parse, call one command or query, map.
+// HTTP routes of the payments module: check the caller, parse, call one command or query, map.
 import type { Router } from 'express';
-import { NotFoundError, parseIdParam, parseWith, requestContext, type Sql } from '../../src/moduleKit.js';
+import { boundUser, NotFoundError, parseIdParam, parseWith, requestContext, requireScope, type Sql, visibleTo } from '../../src/moduleKit.js';
 import type { PaymentCommands } from './commands.js';
 import { paymentsRepository as payments } from './paymentsRepository.js';
 import { payBody } from './schema.js';
 
 export function paymentsRoutes(router: Router, db: Sql, commands: PaymentCommands): void {
-  router.post('/payments', async (req, res) => {
+  router.post('/payments', requireScope('payments:write'), async (req, res) => {
     const body = parseWith(payBody, req.body);
-    const payment = await commands.pay(body, requestContext(res));
+    const payment = await commands.pay(body, requestContext(res), boundUser(res));
     res.status(201).location(`/payments/${payment.id}`).json(payment);
   });
 
-  router.get('/payments/:id', async (req, res) => {
+  router.get('/payments/:id', requireScope('payments:read'), async (req, res) => {
     const id = parseIdParam(req.params.id, 'payment');
-    const payment = await payments.getPayment(db, id);
+    const payment = visibleTo(res, await payments.getPayment(db, id), (p) => p.userId);
     if (!payment) throw new NotFoundError(`no payment with id ${id}`);
     res.json(payment);
   });

@@ -60,4 +60,19 @@ export const paymentsMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: '002-attempt-owner',
+    sql: `
+      -- Who is charging an attempt in flight (an Instance id) and until when (ms on the database's clock): another
+      -- process resumes an attempt only once its lease expired. Rows from before have neither: free to resume.
+      ALTER TABLE payments_attempts ADD COLUMN owner TEXT;
+      ALTER TABLE payments_attempts ADD COLUMN lease_expires_at BIGINT;
+      CREATE INDEX payments_attempts_lease ON payments_attempts (lease_expires_at) WHERE state = 'processing';
+    `,
+  },
+  {
+    // Who asked for an attempt: a crash between reserving and recording must not lose the caller of its payment event.
+    id: '003-attempt-actor',
+    sql: 'ALTER TABLE payments_attempts ADD COLUMN actor TEXT',
+  },
 ];

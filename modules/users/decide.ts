@@ -1,5 +1,14 @@
 // Users rules as pure functions: given the current state and a command, the events to append or an error.
-import { ConflictError, createUserCreatedEvent, createUserUpdatedEvent, type DomainEvent, type EventContext, NotFoundError, type PayloadOf } from '../../src/moduleKit.js';
+import {
+  ConflictError,
+  createUserCreatedEvent,
+  createUserUpdatedEvent,
+  type DomainEvent,
+  type EventContext,
+  MissingStateError,
+  NotFoundError,
+  type PayloadOf,
+} from '../../src/moduleKit.js';
 
 /** A new user carries exactly what its user.created event will. */
 export type CreateUser = PayloadOf<'user.created'>;
@@ -43,14 +52,15 @@ export function decideUpdateUser(
   return [createUserUpdatedEvent(state.id, changes, { ...ctx, version: state.version + 1 })];
 }
 
-/** Folds a user's events into state: used by the projection and by replays. */
+/** Folds a user's events into state: used by the projection and by replays; a user.updated before user.created throws. */
 export function evolveUser(state: UserState | undefined, event: DomainEvent): UserState | undefined {
   if (event.type === 'user.created') {
     const p = event.payload as PayloadOf<'user.created'>;
     return { id: p.userId, email: p.email, name: p.name, phone: p.phone, version: event.version, createdAt: event.occurredAt, updatedAt: event.occurredAt };
   }
-  if (event.type === 'user.updated' && state) {
+  if (event.type === 'user.updated') {
     const p = event.payload as PayloadOf<'user.updated'>;
+    if (!state) throw new MissingStateError(event, `user ${p.userId}`);
     return { ...state, ...p.changes, version: event.version, updatedAt: event.occurredAt };
   }
   return state;

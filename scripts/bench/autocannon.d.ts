@@ -15,6 +15,10 @@ declare module 'autocannon' {
     requests?: { setupRequest?: (req: Request) => Request }[];
     /** How often results are sampled, in ms (default 1000); the final result waits for the next sample. */
     sampleInt?: number;
+    /** Seconds to run when `amount` is not given (default 10). */
+    duration?: number;
+    /** Requests a second over all connections (default: as fast as answered). */
+    overallRate?: number;
   }
   interface Result {
     duration: number;
@@ -28,5 +32,6 @@ declare module 'autocannon' {
     on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): this;
   }
   function autocannon(options: Options): Instance;
+  export type { Options, Result };
   export default autocannon;
 }

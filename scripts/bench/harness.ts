@@ -23,7 +23,9 @@ export interface BenchOptions {
 export interface BenchCase {
   name: string;
   fullOnly?: boolean;
-  /** Most cases give one row; http.payments adds the peak RSS row. */
+  /** The rows a case gives when they are more than its own name (`--only` takes any of them). */
+  rows?: readonly string[];
+  /** Most cases give one row; http.payments adds .drained and the peak RSS row. */
   run(options: BenchOptions): Promise<BenchResult | BenchResult[]>;
 }
 
@@ -93,6 +95,11 @@ export function maxResult(name: string, unit: string, ours: number, max: number,
 /** A row shown for the record, without a target (peak RSS). */
 export function infoResult(name: string, unit: string, ours: number, notes?: string): BenchResult {
   return { name, unit, ours, baseline: null, ratio: null, target: 'reported', pass: true, notes };
+}
+
+/** Two figures and their ratio shown for the record, without a target (what the machine allows, e.g. on 2 cores). */
+export function reportedRatio(name: string, unit: string, ours: number, baseline: number, notes?: string): BenchResult {
+  return { name, unit, ours, baseline, ratio: ours / baseline, target: 'reported', pass: true, notes };
 }
 
 export function skippedResult(name: string, unit: string, target: string, reason: string): BenchResult {

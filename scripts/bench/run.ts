@@ -5,11 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { consumeInbox, relayPublish } from './cases/broker.js';
+import { relayFailover } from './cases/failover.js';
 import { growthAppend, growthBacklog, growthRead } from './cases/growth.js';
 import { httpPayments, pgHttpPayments } from './cases/http.js';
 import { latencyBroker, latencyBus } from './cases/latency.js';
 import { busPublish, storeAppendBatch, storeAppendSingle } from './cases/core.js';
+import { overloadRss } from './cases/overload.js';
 import { pgAppendBatch, pgAppendSingle } from './cases/pgAppend.js';
+import { replicasHttpPayments } from './cases/replicas.js';
+import { reactionsSmtp } from './cases/smtp.js';
 import { type BenchCase, type BenchResult, table } from './harness.js';
 import { postgresVersion } from './postgres.js';
 import { errorMessage } from '../../src/errors.js';
@@ -24,6 +28,10 @@ const cases: BenchCase[] = [
   consumeInbox,
   httpPayments,
   pgHttpPayments,
+  reactionsSmtp,
+  overloadRss,
+  replicasHttpPayments,
+  relayFailover,
   latencyBus,
   latencyBroker,
   growthAppend,
@@ -54,8 +62,10 @@ function rabbitVersion(): string | null {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
-  const selected = cases.filter((c) => (args.only ? c.name === args.only : !(args.quick && c.fullOnly)));
-  if (selected.length === 0) throw new Error(`no bench named ${args.only}; known: ${cases.map((c) => c.name).join(', ')}`);
+  // --only takes a case or any row it gives (http.payments.drained runs http.payments); it runs even when fullOnly.
+  const rowsOf = (c: BenchCase) => c.rows ?? [c.name];
+  const selected = cases.filter((c) => (args.only ? c.name === args.only || rowsOf(c).includes(args.only) : !(args.quick && c.fullOnly)));
+  if (selected.length === 0) throw new Error(`no bench named ${args.only}; known: ${cases.flatMap(rowsOf).join(', ')}`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'paybus-bench-'));
   const results: BenchResult[] = [];
   try {

@@ -37,13 +37,13 @@ async function runOne(s: Scenario): Promise<ScenarioResult> {
   } catch (error) {
     const message = errorMessage(error);
     log(`failed: ${message}`);
-    return { name: s.name, runs: 0, eventsLogged: 0, eventsDelivered: 0, lost: 0, duplicateEffects: 0, notes: [`scenario failed: ${message.split('\n')[0]}`], ok: false, metrics: {}, seconds: Math.round((performance.now() - started) / 100) / 10 };
+    return { name: s.name, runs: 0, eventsLogged: 0, eventsDelivered: 0, lost: 0, duplicateEffects: 0, doubleCharges: 0, notes: [`scenario failed: ${message.split('\n')[0]}`], ok: false, metrics: {}, seconds: Math.round((performance.now() - started) / 100) / 10 };
   }
 }
 
 function table(results: readonly ScenarioResult[]): string {
-  const head = ['scenario', 'runs', 'logged', 'delivered', 'lost', 'dupEffects', 'ok', 'secs', 'notes'];
-  const rows = results.map((r) => [r.name, r.runs, r.eventsLogged, r.eventsDelivered, r.lost, r.duplicateEffects, r.ok ? 'yes' : 'NO', r.seconds, r.notes.join('; ')].map(String));
+  const head = ['scenario', 'runs', 'logged', 'delivered', 'lost', 'dupEffects', 'dblCharges', 'ok', 'secs', 'notes'];
+  const rows = results.map((r) => [r.name, r.runs, r.eventsLogged, r.eventsDelivered, r.lost, r.duplicateEffects, r.doubleCharges, r.ok ? 'yes' : 'NO', r.seconds, r.notes.join('; ')].map(String));
   const widths = head.slice(0, -1).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join('  ');
   return [line(head), ...rows.map(line)].join('\n');
@@ -54,8 +54,8 @@ process.stderr.write(`paybus chaos (${quick ? 'quick' : 'full'}, ${storage}): ${
 const results: ScenarioResult[] = [];
 for (const s of chosen) results.push(await runOne(s));
 closeIdleSockets();
-const passed = results.every((r) => r.ok && r.lost === 0 && r.duplicateEffects === 0);
+const passed = results.every((r) => r.ok && r.lost === 0 && r.duplicateEffects === 0 && r.doubleCharges === 0);
 const summary = { mode: quick ? 'quick' : 'full', storage, startedAt: new Date(started).toISOString(), seconds: Math.round((Date.now() - started) / 1000), passed, scenarios: results };
-process.stdout.write(`\n${table(results)}\n\n${passed ? 'chaos: every scenario lost nothing and applied nothing twice' : 'chaos: FAILED'} (${summary.seconds} s)\n`);
+process.stdout.write(`\n${table(results)}\n\n${passed ? 'chaos: every scenario lost nothing, applied nothing twice and charged no bill twice' : 'chaos: FAILED'} (${summary.seconds} s)\n`);
 if (values.out) fs.writeFileSync(values.out, `${JSON.stringify(summary, null, 2)}\n`);
 process.exit(passed ? 0 : 1);

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { matchesAny } from '../events/patterns.js';
-import type { EventTransport, Subscriptions } from '../runtime/EventTransport.js';
+import type { EventTransport, SubscriberLag, Subscriptions } from '../runtime/EventTransport.js';
+import type { Ownership } from '../runtime/Ownership.js';
 import type { Outbox } from '../store/Outbox.js';
 import { MessageBroker } from './MessageBroker.js';
 import { ModuleConsumer } from './ModuleConsumer.js';
@@ -16,6 +17,8 @@ import type { TransportStats } from '../ops/transportStats.js';
 export interface BrokerTransportOptions {
   reconnect?: { minMs: number; maxMs: number };
   relayPollMs?: number;
+  /** Hears of commits in other processes on the database (PostgreSQL): the relay leader publishes them at once. */
+  listenForCommits?(fn: () => void): Promise<() => Promise<void>>;
 }
 
 export class BrokerTransport implements EventTransport {
@@ -24,6 +27,10 @@ export class BrokerTransport implements EventTransport {
   connections = 0;
   private broker: MessageBroker | undefined;
   private relay: OutboxRelay | undefined;
+  private relayOwner: Ownership | undefined;
+  /** Rows the relays of earlier leaderships of this process published. */
+  private relayedBefore = 0;
+  private unlisten: (() => Promise<void>) | undefined;
   private stopping = false;
 
   constructor(
@@ -52,17 +59,29 @@ export class BrokerTransport implements EventTransport {
       this.consumers.push(consumer);
       broker.consume(queue.name, settings.prefetch, (delivery) => consumer.receive(delivery));
     }
-    const relay = new OutboxRelay(this.outbox, broker, log, {
-      pollMs: this.options.relayPollMs,
-      beforePublish: (row) => {
-        for (const c of this.consumers) if (matchesAny(row.eventType, c.queue.patterns)) c.expected.add(row.eventId);
-      },
-    });
     broker.on('connected', () => this.connections++);
     this.broker = broker;
-    this.relay = relay;
     broker.start();
-    relay.start();
+    // One relay among all processes on the database: the one holding the relay lock publishes every process's
+    // outbox rows, in order; the others stand by and take over as soon as its holder is gone.
+    this.relayOwner = subscriptions.own('outbox-relay', 'lock', {
+      acquired: () => {
+        this.relay = new OutboxRelay(this.outbox, broker, log, {
+          pollMs: this.options.relayPollMs,
+          beforePublish: (row) => {
+            for (const c of this.consumers) if (matchesAny(row.eventType, c.queue.patterns)) c.expected.add(row.eventId);
+          },
+        });
+        this.relay.start();
+      },
+      lost: async () => {
+        await this.relay?.stop();
+        this.relayedBefore += this.relay?.relayedTotal ?? 0;
+        this.relay = undefined;
+      },
+    });
+    this.unlisten = await this.options.listenForCommits?.(() => this.relay?.wake());
+    await this.relayOwner.start();
     await broker.firstAttempt;
     if (!broker.isConnected()) log.warn('RabbitMQ not reachable yet: serving anyway; events wait in the outbox until it is');
   }
@@ -89,7 +108,7 @@ export class BrokerTransport implements EventTransport {
     return {
       kind: 'rabbitmq',
       connected: this.broker?.isConnected() ?? false,
-      relayedTotal: this.relay?.relayedTotal ?? 0,
+      relayedTotal: this.relayedBefore + (this.relay?.relayedTotal ?? 0),
       failedDeliveries: this.consumers.reduce((n, c) => n + c.rejected, 0),
       queues: async () => {
         const broker = this.broker;
@@ -108,17 +127,36 @@ export class BrokerTransport implements EventTransport {
     return !this.stopping && (this.broker?.isConnected() ?? false);
   }
 
+  /**
+   * Each subscriber's module queue: the messages ready in it (read from the broker) and those in hand here. One
+   * queue feeds all the module's subscribers, so each of them shows the queue's figure.
+   */
+  async lag(): Promise<SubscriberLag[]> {
+    const broker = this.broker;
+    if (!broker?.isConnected()) return [];
+    const rows = await Promise.all(
+      this.consumers.map(async (c) => {
+        const { messageCount } = await broker.queueStats(c.queue.name);
+        return c.subscriberNames().map((subscriber) => ({ subscriber, events: messageCount + c.inHand(), capped: false }));
+      }),
+    );
+    return rows.flat();
+  }
+
   /** Cancels consumers, finishes the messages in hand, flushes the relay, closes channels and the connection. */
   async stop(): Promise<void> {
     this.stopping = true;
     await this.broker?.cancelConsumers();
     await Promise.all(this.consumers.map((c) => c.stop()));
-    await this.relay?.stop();
+    await this.unlisten?.();
+    await this.relayOwner?.stop();
     await this.broker?.close();
   }
 
   private async isQuiet(): Promise<boolean> {
-    const local = async () => ((await this.relay?.isIdle()) ?? true) && this.consumers.every((c) => c.isIdle());
+    // Not the relay's holder: the outbox is empty when the holder (another process) has published everything.
+    const relayIdle = async () => (this.relay ? this.relay.isIdle() : (await this.outbox.status()).pending === 0);
+    const local = async () => (await relayIdle()) && this.consumers.every((c) => c.isIdle());
     if (!(await local())) return false;
     try {
       for (const c of this.consumers) if ((await this.broker!.readyCount(c.queue.name)) > 0) return false;

@@ -39,20 +39,36 @@ export class ModuleConsumer {
     let pending = this.unacked.get(delivery.channel);
     if (!pending) this.unacked.set(delivery.channel, (pending = new Watermark()));
     pending.add(delivery);
-    const steps = this.steps.filter((s) => matchesAny(event.type, s.types)).map((s) => s.subscriber);
-    this.runner.push({
-      event,
-      steps,
-      done: () => {
-        this.expected.delete(event.id);
-        this.settle(delivery);
-      },
-      abandoned: () => {
-        // Back to the queue now, unless the channel is gone (then the broker has it already).
-        if (!this.stopped) delivery.requeue();
-        this.settle(delivery, false);
-      },
-    });
+    // One work per subscriber that takes the event: each runs in the order of its own key (a projection and a
+    // reaction of one key keep the order they came in). The message is acknowledged once all of them are done.
+    const subscribers = this.steps.filter((s) => matchesAny(event.type, s.types)).map((s) => s.subscriber);
+    let left = subscribers.length;
+    let requeued = false;
+    const done = () => {
+      if (--left > 0 || requeued) return;
+      this.expected.delete(event.id);
+      this.settle(delivery);
+    };
+    const abandoned = () => {
+      if (requeued) return;
+      // Back to the queue now, unless the channel is gone (then the broker has it already); the inbox skips the
+      // subscribers that were done.
+      requeued = true;
+      if (!this.stopped) delivery.requeue();
+      this.settle(delivery, false);
+    };
+    if (left === 0) return done();
+    for (const subscriber of subscribers) this.runner.push({ event, subscriber, done, abandoned });
+  }
+
+  /** The subscribers this queue feeds. */
+  subscriberNames(): string[] {
+    return this.steps.map((s) => s.subscriber.name);
+  }
+
+  /** Works taken from the queue and not finished yet. */
+  inHand(): number {
+    return this.runner.size;
   }
 
   isIdle(): boolean {

@@ -47,6 +47,7 @@ export function buildTopology(settings: Config['rabbitmq'], modules: readonly Pa
     const name = `${settings.queuePrefix}.${mod.name}`;
     const args: Record<string, unknown> = { 'x-dead-letter-exchange': deadLetterExchange, 'x-dead-letter-routing-key': name };
     if (settings.queueType === 'quorum') args['x-queue-type'] = 'quorum';
+    if (settings.singleActiveConsumer) args['x-single-active-consumer'] = true;
     queues.push({ module: mod.name, name, dlq: `${name}.dlq`, bindings: [...new Set(patterns.map(bindingKey))], patterns, arguments: args });
   }
   return { exchange: settings.exchange, deadLetterExchange, queueType: settings.queueType, queues };

@@ -2,10 +2,15 @@
 import { v7 as timeOrderedUUID } from 'uuid';
 import { z } from 'zod';
 
+/** Longest caller name an event records; a token naming a longer subject is refused (src/auth). */
+export const ACTOR_MAX = 255;
+
 export const metadataSchema = z
   .object({
     correlationId: z.string().min(1).max(200),
     causationId: z.string().min(1).max(200).nullable(),
+    // Optional: events written before callers were recorded have none.
+    actor: z.string().min(1).max(ACTOR_MAX).nullable().optional(),
   })
   .catchall(z.unknown());
 
@@ -41,13 +46,15 @@ export interface EventContext {
   version?: number;
   correlationId?: string;
   causationId?: string | null;
+  /** Who asked (the caller's `sub`, `apikey:<id>`); null when auth is off. */
+  actor?: string | null;
   id?: string;
   occurredAt?: string;
 }
 
-/** Metadata for events caused by `cause` (an event): same correlation, causation = that event. */
+/** Metadata for events caused by `cause` (an event): same correlation and caller, causation = that event. */
 export function causedBy(cause: Pick<EventEnvelope, 'id' | 'metadata'>, version?: number): EventContext {
-  return { version, correlationId: cause.metadata.correlationId, causationId: cause.id };
+  return { version, correlationId: cause.metadata.correlationId, causationId: cause.id, actor: cause.metadata.actor ?? null };
 }
 
 export function buildEnvelope<TType extends string, TPayload>(
@@ -67,6 +74,6 @@ export function buildEnvelope<TType extends string, TPayload>(
     version: ctx.version ?? 1,
     occurredAt: ctx.occurredAt ?? new Date().toISOString(),
     payload,
-    metadata: { correlationId: ctx.correlationId ?? id, causationId: ctx.causationId ?? null },
+    metadata: { correlationId: ctx.correlationId ?? id, causationId: ctx.causationId ?? null, actor: ctx.actor ?? null },
   };
 }

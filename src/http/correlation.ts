@@ -1,6 +1,7 @@
 // X-Correlation-Id in, the same out; a request without one gets a fresh id.
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
+import { actorOf } from '../auth/Caller.js';
 import type { EventContext } from '../events/envelope.js';
 
 const SAFE = /^[A-Za-z0-9._:-]{1,200}$/;
@@ -13,7 +14,7 @@ export const correlation: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Event metadata for events a request causes directly. */
+/** Event metadata for events a request causes directly: its correlation id and its caller. */
 export function requestContext(res: Response): EventContext {
-  return { correlationId: res.locals.correlationId as string | undefined, causationId: null };
+  return { correlationId: res.locals.correlationId as string | undefined, causationId: null, actor: actorOf(res) };
 }

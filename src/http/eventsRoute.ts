@@ -1,5 +1,5 @@
 // GET /events: the log by global position, filtered by aggregate and type.
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { z } from 'zod';
 import { EVENT_TYPES } from '../events/catalog.js';
 import type { EventStore } from '../store/EventStore.js';
@@ -18,8 +18,9 @@ const querySchema = z
   })
   .strict();
 
-export function eventsRoute(router: Router, store: EventStore): void {
-  router.get('/events', async (req, res) => {
+/** `guard`: who may read the log (events:read, never a token bound to one user). */
+export function eventsRoute(router: Router, store: EventStore, guard: RequestHandler): void {
+  router.get('/events', guard, async (req, res) => {
     const flat = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
     const q = parseWith(querySchema, flat, 'query');
     const items = await store.readAll({ after: q.after, limit: q.limit, types: q.type, aggregateId: q.aggregateId });

@@ -1,7 +1,8 @@
 // The one error mapper: typed errors → application/problem+json (RFC 9457). Nothing else writes error bodies.
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { AppError, ConflictError, type FieldError, UnprocessableError, ValidationError } from '../errors.js';
+import { actorOf } from '../auth/Caller.js';
+import { AppError, ConflictError, type FieldError, ForbiddenError, UnauthorizedError, UnprocessableError, ValidationError } from '../errors.js';
 import { EventSchemaError } from '../events/catalog.js';
 import { ProjectionError } from '../runtime/subscribers.js';
 import { isUniqueViolation } from '../storage/errors.js';
@@ -39,6 +40,7 @@ export function errorMapper(log: Logger): ErrorRequestHandler {
     if (error instanceof ValidationError || error instanceof UnprocessableError) {
       return sendProblem(res, error.status, error.title, error.message, error.errors);
     }
+    if (error instanceof UnauthorizedError || error instanceof ForbiddenError) res.setHeader('WWW-Authenticate', error.challenge);
     if (error instanceof AppError) return sendProblem(res, error.status, error.title, error.message);
     if (error instanceof EventSchemaError) {
       // A request that passed validation but made an invalid event: name the field, refuse, change nothing.
@@ -58,7 +60,7 @@ export function errorMapper(log: Logger): ErrorRequestHandler {
       return sendProblem(res, parserError.status, 'Bad request', (error as Error).message);
     }
     if (isUniqueViolation(error) || (error instanceof ProjectionError && isUniqueViolation(error.cause))) return sendProblem(res, 409, new ConflictError('').title, 'the change conflicts with existing data');
-    log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+    log.error({ err: error, method: req.method, path: req.path, correlationId: res.locals.correlationId, actor: actorOf(res) }, 'unhandled error');
     sendProblem(res, 500, 'Internal error', 'the server could not complete the request; it was logged');
   };
 }

@@ -1,22 +1,10 @@
-// Bearer-token guard for /admin: constant-time comparison over equal-length digests, problem+json 401 otherwise.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// Bearer-token guard for /admin while auth is off: ADMIN_TOKEN, compared in constant time; problem+json 401 otherwise.
+// (With auth on, /admin takes the admin scope instead, and ADMIN_TOKEN is one caller that has it: src/auth.)
 import type { RequestHandler } from 'express';
+import { bearerToken, digest, tokenMatches } from '../auth/bearer.js';
 import { sendProblem } from '../http/problem.js';
 
-const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-
-/** The token as a request carries it, or undefined when the header is missing or not a Bearer credential. */
-export function bearerToken(header: string | undefined): string | undefined {
-  const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header ?? '');
-  return match?.[1];
-}
-
-export function tokenMatches(given: string | undefined, expected: Buffer): boolean {
-  // Digests have one length whatever was sent, so timingSafeEqual never throws and the time says nothing
-  // about how much of the token matched.
-  const same = timingSafeEqual(digest(given ?? ''), expected);
-  return given !== undefined && same;
-}
+export { bearerToken } from '../auth/bearer.js';
 
 export function adminAuth(token: string): RequestHandler {
   const expected = digest(token);

@@ -1,13 +1,16 @@
-// `npm run admin -- dead-letters list|retry <id>|retry-all`: the dead-letter operations for operators without HTTP access.
+// `npm run admin -- dead-letters …` and `api-keys …`: the dead-letter operations for operators without HTTP access,
+// and the API keys callers present.
 import type { PaybusApp } from '../createApp.js';
 import { AppError } from '../errors.js';
+import { API_KEYS_USAGE, runApiKeysCli } from './apiKeysCli.js';
 import { DeadLetterOps } from './deadLetterOps.js';
 import { secretsOf } from './redact.js';
 
 export const USAGE = `usage: npm run admin -- dead-letters list [--subscriber NAME] [--limit N] [--json]
        npm run admin -- dead-letters retry <id>
        npm run admin -- dead-letters retry-all [--subscriber NAME]
-       npm run admin -- dead-letters discard <id>`;
+       npm run admin -- dead-letters discard <id>
+${API_KEYS_USAGE}`;
 
 export interface CliOutput {
   out(line: string): void;
@@ -15,12 +18,13 @@ export interface CliOutput {
 }
 
 /** Returns the exit code: 0 done, 1 a retry failed or the id is unknown, 2 a usage error. */
-export async function runAdminCli(argv: readonly string[], app: Pick<PaybusApp, 'processor' | 'config'>, io: CliOutput): Promise<number> {
+export async function runAdminCli(argv: readonly string[], app: Pick<PaybusApp, 'processor' | 'config' | 'auth'>, io: CliOutput): Promise<number> {
   const [area, command, ...rest] = argv;
+  if (area === 'api-keys' && command) return runCommand(() => runApiKeysCli(command, rest, app.auth.apiKeys, io), io);
   const flags = parseFlags(rest);
   if (area !== 'dead-letters' || !command || flags === undefined) return usage(io);
   const ops = new DeadLetterOps(app.processor, secretsOf(app.config));
-  try {
+  return runCommand(async () => {
     switch (command) {
       case 'list':
         return await list(ops, flags, io);
@@ -37,6 +41,13 @@ export async function runAdminCli(argv: readonly string[], app: Pick<PaybusApp, 
       default:
         return usage(io);
     }
+  }, io);
+}
+
+/** A typed error (an unknown id) is one line and exit 1; anything else is a failure of the command itself. */
+async function runCommand(fn: () => Promise<number>, io: CliOutput): Promise<number> {
+  try {
+    return await fn();
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     io.err(`paybus admin: ${error.message}`);
@@ -97,6 +108,7 @@ async function retryAll(ops: DeadLetterOps, subscriber: string | undefined, io: 
   const result = await ops.retryAll(subscriber);
   for (const r of result.results) io.out(`${r.id}  ${r.subscriber}: ${r.outcome}`);
   const skipped = result.skipped > 0 ? `; ${result.skipped} skipped (their subscriber is not loaded: check MODULES)` : '';
-  io.out(`retried ${result.retried}: ${result.handled} handled, ${result.failed} failed again${skipped}`);
+  const elsewhere = result.elsewhere > 0 ? `; ${result.elsewhere} retried by another process or request meanwhile` : '';
+  io.out(`retried ${result.retried}: ${result.handled} handled, ${result.failed} failed again${skipped}${elsewhere}`);
   return result.failed > 0 ? 1 : 0;
 }

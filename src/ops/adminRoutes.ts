@@ -1,25 +1,27 @@
-// The /admin API: dead letters, outbox, subscribers, rebuilds. Mounted only when ADMIN_TOKEN is set.
-import type { Router } from 'express';
+// The /admin API: dead letters, outbox, subscribers, rebuilds, behind the guard opsRoutes picks.
+import type { RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { parseIdParam, parseWith } from '../http/validate.js';
+import type { Leases } from '../runtime/Leases.js';
 import type { ModuleHost } from '../runtime/ModuleHost.js';
 import type { Storage } from '../storage/Storage.js';
 import { rebuildReadModels } from '../runtime/rebuild.js';
 import type { Outbox } from '../store/Outbox.js';
-import { adminAuth } from './adminAuth.js';
 import type { DeadLetterOps } from './deadLetterOps.js';
 import { redactSecrets } from './redact.js';
 import { type StatusSources, subscriberStatuses } from './subscriberStatus.js';
 
 export interface AdminDeps {
-  adminToken: string;
+  /** Lets only the admin through (the admin scope, or ADMIN_TOKEN with auth off). */
+  guard: RequestHandler;
   host: ModuleHost;
   outbox: Outbox;
   deadLetters: DeadLetterOps;
   status: StatusSources;
   storage: Storage;
+  leases: Leases;
   secrets: readonly string[];
   log: Logger;
 }
@@ -35,7 +37,7 @@ const listQuery = z
 const retryAllQuery = z.object({ subscriber: subscriberName.optional() }).strict();
 
 export function adminRoutes(router: Router, deps: AdminDeps): void {
-  router.use('/admin', adminAuth(deps.adminToken));
+  router.use('/admin', deps.guard);
   deadLetterRoutes(router, deps);
 
   router.get('/admin/outbox', async (_req, res) => {
@@ -50,7 +52,8 @@ export function adminRoutes(router: Router, deps: AdminDeps): void {
   });
 
   router.get('/admin/subscribers', async (_req, res) => {
-    res.json({ head: await deps.status.store.headPosition(), items: await subscriberStatuses(deps.status) });
+    // `leases`: who holds each job that one process at a time runs (memory-mode reactions, the relay, jobs), and since when.
+    res.json({ head: await deps.status.store.headPosition(), items: await subscriberStatuses(deps.status), leases: await deps.leases.list() });
   });
 
   let rebuilding = false;

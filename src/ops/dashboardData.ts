@@ -1,6 +1,8 @@
 // What GET /dashboard/data answers: one read-only snapshot of everything the dashboard draws, and what looks stuck.
 import type { StoredEvent } from '../events/envelope.js';
 import type { Outbox } from '../store/Outbox.js';
+import type { LeaseRow, Leases } from '../runtime/Leases.js';
+import type { LagMonitor } from './LagMonitor.js';
 import type { LatencySummary } from './LatencyWindow.js';
 import type { PaybusMetrics } from './metrics.js';
 import type { OpsRepository } from './OpsRepository.js';
@@ -17,6 +19,8 @@ export interface DashboardDeps extends StatusSources {
   transport: unknown;
   /** Whether the transport is ready (GET /ready). */
   ready(): boolean;
+  lag: LagMonitor;
+  leases: Leases;
   metrics: PaybusMetrics;
   repo: OpsRepository;
   secrets: readonly string[];
@@ -39,8 +43,11 @@ export interface DashboardData {
   latency: { windowSeconds: number; all: LatencySummary; bySubscriber: Record<string, LatencySummary> };
   outbox: { pending: number; oldestPendingAt: string | null; oldestPendingAgeSeconds: number | null; lastError: string | null };
   queues: QueueStats[];
-  subscribers: SubscriberStatus[];
+  /** Each subscriber's status, with `lagEvents`: events of its types committed and not handled yet (the metric's value). */
+  subscribers: (SubscriberStatus & { lagEvents: number | null })[];
   deadLetters: { total: number; bySubscriber: Record<string, number> };
+  /** Who holds each job one process at a time runs (memory-mode reactions, the relay, jobs); `live` false: expired. */
+  leases: (LeaseRow & { live: boolean })[];
   recent: Pick<StoredEvent, 'position' | 'id' | 'type' | 'aggregateType' | 'aggregateId' | 'occurredAt' | 'metadata'>[];
   alerts: Alert[];
 }
@@ -49,7 +56,8 @@ export async function dashboardData(deps: DashboardDeps): Promise<DashboardData>
   const now = Date.now();
   const stats = transportStats(deps.transport);
   const status = await deps.outbox.status();
-  const subscribers = await subscriberStatuses(deps);
+  const lagBySubscriber = new Map((await deps.lag.read()).map((l) => [l.subscriber, l.events]));
+  const subscribers = (await subscriberStatuses(deps)).map((s) => ({ ...s, lagEvents: lagBySubscriber.get(s.subscriber) ?? null }));
   const bySubscriber = await deps.deadLetters.countBySubscriber();
   const data: DashboardData = {
     now: new Date(now).toISOString(),
@@ -73,6 +81,7 @@ export async function dashboardData(deps: DashboardDeps): Promise<DashboardData>
     queues: await deps.metrics.queues(),
     subscribers,
     deadLetters: { total: Object.values(bySubscriber).reduce((a, b) => a + b, 0), bySubscriber },
+    leases: await deps.leases.list(),
     recent: await recentEvents(deps),
     alerts: [],
   };

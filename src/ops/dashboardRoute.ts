@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { NotFoundError } from '../errors.js';
 import { type DashboardDeps, dashboardData } from './dashboardData.js';
 
@@ -25,7 +25,7 @@ export function dashboardDir(): string {
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
-export function dashboardRoutes(router: Router, deps: DashboardDeps): void {
+export function dashboardRoutes(router: Router, deps: DashboardDeps & { dataGuard?: RequestHandler }): void {
   const dir = dashboardDir();
   const send = (file: string, type: string) => (_req: unknown, res: import('express').Response) => {
     res.setHeader('Content-Security-Policy', CSP);
@@ -40,7 +40,8 @@ export function dashboardRoutes(router: Router, deps: DashboardDeps): void {
     if (!type) throw new NotFoundError(`no dashboard asset ${file.slice(0, 100)}`);
     send(file, type)(req, res);
   });
-  router.get('/dashboard/data', async (_req, res) => {
+  const guard: RequestHandler = deps.dataGuard ?? ((_req, _res, next) => next());
+  router.get('/dashboard/data', guard, async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json(await dashboardData(deps));
   });

@@ -1,4 +1,5 @@
 // Dead-letter operations shared by the admin API and the admin CLI, so both answer the same way.
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { AsyncEventProcessor } from '../runtime/AsyncEventProcessor.js';
 import type { DeadLetter, DeadLetterWithEvent } from '../runtime/DeadLetters.js';
 import { redactSecrets } from './redact.js';
@@ -16,6 +17,8 @@ export interface RetryAllResult {
   failed: number;
   /** Dead letters of subscribers that do not run in this process: only a process running them can retry them. */
   skipped: number;
+  /** Dead letters another retry had in hand (on this replica or another), or that it removed before their turn. */
+  elsewhere: number;
   results: { id: string; subscriber: string; outcome: 'handled' | 'failed' }[];
 }
 
@@ -56,11 +59,18 @@ export class DeadLetterOps {
     }
     const runnable = letters.filter((l) => here.has(l.subscriber));
     const results: RetryAllResult['results'] = [];
+    let elsewhere = 0;
     for (const letter of runnable) {
-      results.push({ id: letter.id, subscriber: letter.subscriber, outcome: await this.processor.retryDeadLetter(letter.id) });
+      try {
+        results.push({ id: letter.id, subscriber: letter.subscriber, outcome: await this.processor.retryDeadLetter(letter.id) });
+      } catch (error) {
+        // Another operator's retry holds it or has removed it (each retry takes the letter's lock): not ours to count.
+        if (!(error instanceof ConflictError || error instanceof NotFoundError)) throw error;
+        elsewhere++;
+      }
     }
     const handled = results.filter((r) => r.outcome === 'handled').length;
-    return { retried: results.length, handled, failed: results.length - handled, skipped: letters.length - runnable.length, results };
+    return { retried: results.length, handled, failed: results.length - handled, skipped: letters.length - runnable.length, elsewhere, results };
   }
 
   discard(id: string): Promise<void> {

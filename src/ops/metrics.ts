@@ -5,6 +5,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { AsyncEventProcessor, ProcessorHooks } from '../runtime/AsyncEventProcessor.js';
 import type { DeadLetters } from '../runtime/DeadLetters.js';
 import type { Outbox } from '../store/Outbox.js';
+import type { LagMonitor } from './LagMonitor.js';
 import { LatencyWindow } from './LatencyWindow.js';
 import { QueueStatsCache, transportStats } from './transportStats.js';
 
@@ -20,6 +21,7 @@ export interface MetricSources {
   outbox: Outbox;
   processor: AsyncEventProcessor;
   transport: unknown;
+  lag: LagMonitor;
 }
 
 export class PaybusMetrics {
@@ -29,6 +31,7 @@ export class PaybusMetrics {
   readonly handling: Histogram<'subscriber' | 'type'>;
   readonly retries: Counter<'subscriber'>;
   readonly relayed: Counter;
+  readonly ownershipChanges: Counter<'job' | 'change'>;
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   private readonly queueCache = new QueueStatsCache();
@@ -49,6 +52,12 @@ export class PaybusMetrics {
     });
     this.retries = new Counter({ name: 'paybus_handler_retries_total', help: 'Handler attempts that failed and will be retried', labelNames: ['subscriber'], registers });
     this.relayed = this.relayedCounter();
+    this.ownershipChanges = new Counter({
+      name: 'paybus_leader_changes_total',
+      help: 'Jobs held by one process at a time (the relay, memory-mode subscribers, background jobs) this process took or lost',
+      labelNames: ['job', 'change'],
+      registers,
+    });
     this.httpRequests = new Counter({ name: 'paybus_http_requests_total', help: 'HTTP requests answered, by route pattern and status', labelNames: ['method', 'route', 'status'], registers });
     this.httpDuration = new Histogram({
       name: 'paybus_http_request_duration_seconds',
@@ -69,6 +78,11 @@ export class PaybusMetrics {
       this.latency.record(subscriber, seconds);
     },
     onRetry: (subscriber) => this.retries.inc({ subscriber }),
+  };
+
+  /** For the host: this process took (`held`) or lost a job it must hold alone. */
+  readonly ownershipChanged = (job: string, held: boolean): void => {
+    this.ownershipChanges.inc({ job, change: held ? 'acquired' : 'lost' });
   };
 
   /** For ModuleHost.commitListeners: every committed event, once. */
@@ -131,6 +145,18 @@ export class PaybusMetrics {
         // Every subscriber of this process shows, with 0 when it has none: a flat line reads better than a gap.
         for (const name of self.sources.processor.subscriberNames()) this.set({ subscriber: name }, 0);
         for (const [subscriber, count] of Object.entries(counts)) this.set({ subscriber }, count);
+      },
+    });
+    new Gauge({
+      name: 'paybus_subscriber_lag_events',
+      help: 'Events committed that a subscriber has not handled yet (broker mode: its module queue, ready and in hand)',
+      labelNames: ['subscriber'],
+      registers,
+      async collect() {
+        if (!self.sources) return;
+        const lag = await self.sources.lag.read();
+        this.reset();
+        for (const { subscriber, events } of lag) this.set({ subscriber }, events);
       },
     });
     new Gauge({

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { scrubSecrets } from '../logger.js';
 
 export function secretsOf(config: Config): string[] {
-  const secrets = [config.adminToken, config.rabbitmq.pass, ...passwordOf(config.rabbitmq.url), ...passwordOf(config.smtpUrl), ...passwordOf(config.databaseUrl)];
+  const secrets = [config.adminToken, config.rabbitmq.pass, ...passwordOf(config.rabbitmq.url), ...passwordOf(config.smtpUrl), ...passwordOf(config.databaseUrl), ...passwordOf(config.redisUrl)];
   return [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))];
 }
 

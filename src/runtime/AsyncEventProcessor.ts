@@ -2,7 +2,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
 import type { EventEnvelope } from '../events/envelope.js';
-import { errorMessage, NotFoundError } from '../errors.js';
+import { ConflictError, errorMessage, MissingStateError, NotFoundError } from '../errors.js';
 import type { DeadLetters } from './DeadLetters.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
@@ -25,10 +25,21 @@ export interface ProcessorHooks {
   onDeadLetter?(subscriber: string, event: EventEnvelope, error: unknown): void;
 }
 
+/** The MissingStateError an error is or wraps (a projection's is wrapped in a ProjectionError). */
+function missingStateIn(error: unknown): MissingStateError | undefined {
+  for (let e = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) if (e instanceof MissingStateError) return e;
+  return undefined;
+}
+
+const turnOf = (subscriber: ProcessedSubscriber, event: EventEnvelope) => `${subscriber.name}\n${subscriber.keyOf(event)}`;
+
 export class AsyncEventProcessor {
   private readonly subscribers = new Map<string, ProcessedSubscriber>();
   private readonly abort = new AbortController();
-  /** One turn at a time per subscriber: a dead-letter retry waits for the event in hand, and vice versa. */
+  /**
+   * One turn at a time per subscriber and ordering key: a dead-letter retry waits for the event of its key in hand,
+   * and vice versa; other keys go on.
+   */
   private readonly turns = new Map<string, Promise<unknown>>();
 
   constructor(
@@ -53,12 +64,12 @@ export class AsyncEventProcessor {
   }
 
   process(subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<ProcessOutcome> {
-    return this.inTurn(subscriber.name, () => this.processNow(subscriber, event));
+    return this.inTurn(turnOf(subscriber, event), () => this.processNow(subscriber, event));
   }
 
-  /** True while an event or a dead-letter retry of this subscriber is in hand: nothing of it may overtake that. */
-  busy(name: string): boolean {
-    return this.turns.has(name) || this.abort.signal.aborted;
+  /** True while an event or a dead-letter retry of this subscriber and key is in hand: nothing may overtake it. */
+  busy(subscriber: ProcessedSubscriber, event: EventEnvelope): boolean {
+    return this.turns.has(turnOf(subscriber, event)) || this.abort.signal.aborted;
   }
 
   /** A first attempt made in a batch's transaction succeeded: counted like any other handled event. */
@@ -68,7 +79,7 @@ export class AsyncEventProcessor {
 
   /** Takes over an event whose first attempt (in a batch) failed: goes on from attempt 2 exactly as `process` would. */
   resume(subscriber: ProcessedSubscriber, event: EventEnvelope, first: FailedAttempt): Promise<ProcessOutcome> {
-    return this.inTurn(subscriber.name, () => this.processNow(subscriber, event, first));
+    return this.inTurn(turnOf(subscriber, event), () => this.processNow(subscriber, event, first));
   }
 
   private inTurn<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -122,25 +133,43 @@ export class AsyncEventProcessor {
   }
 
   private async deadLetter(subscriber: ProcessedSubscriber, event: EventEnvelope, error: unknown, attempts: number): Promise<ProcessOutcome> {
-    this.logFor(subscriber, event).error({ attempts, err: errorMessage(error) }, 'handler failed on its last attempt; event dead-lettered');
+    // An event about state never seen (it came before the event that makes it) says so: the operator's first clue.
+    const missing = missingStateIn(error);
+    const fields = missing ? { attempts, err: errorMessage(error), missingState: missing.missing } : { attempts, err: errorMessage(error) };
+    this.logFor(subscriber, event).error(fields, 'handler failed on its last attempt; event dead-lettered');
     await this.deadLetters.add(subscriber.name, event, error, attempts);
     this.hooks.onDeadLetter?.(subscriber.name, event, error);
     return 'dead-lettered';
   }
 
-  /** Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. */
+  /**
+   * Runs a dead letter's handler once more: success removes it, failure keeps it with one more attempt counted. Under
+   * a lock across processes: two operators retrying one dead letter at once on two replicas re-deliver it once; the
+   * second hears 409, or 404 once the first removed it.
+   */
   async retryDeadLetter(id: string): Promise<'handled' | 'failed'> {
     const letter = await this.deadLetters.get(id);
     if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     const subscriber = this.subscribers.get(letter.subscriber);
     if (!subscriber) throw new NotFoundError(`subscriber ${letter.subscriber} of dead letter ${id} does not run in this process`);
-    return this.inTurn(subscriber.name, () => this.retryNow(id, subscriber, letter.event, letter.attempts));
+    // The key's turn first, at once: an event of the key that arrives meanwhile waits behind the retry, lock and all.
+    return this.inTurn(turnOf(subscriber, letter.event), async () => {
+      const hold = await this.deadLetters.holdForRetry(id);
+      if (!hold) throw new ConflictError(`dead letter ${id} is being retried already; see its outcome once that retry ends`);
+      try {
+        return await this.retryNow(id, subscriber, letter.event);
+      } finally {
+        await hold.release();
+      }
+    });
   }
 
-  private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope, attempts: number): Promise<'handled' | 'failed'> {
-    if (!(await this.deadLetters.get(id))) throw new NotFoundError(`no dead letter ${id}`); // retried meanwhile
+  private async retryNow(id: string, subscriber: ProcessedSubscriber, event: EventEnvelope): Promise<'handled' | 'failed'> {
+    // Read again under the lock: a retry that ended meanwhile removed it, or counted one more attempt.
+    const letter = await this.deadLetters.get(id);
+    if (!letter) throw new NotFoundError(`no dead letter ${id}`);
     try {
-      await subscriber.handle(event, attempts + 1);
+      await subscriber.handle(event, letter.attempts + 1);
       await this.deadLetters.delete(id);
       this.hooks.onHandled?.(subscriber.name, event);
       return 'handled';

@@ -1,20 +1,21 @@
-// The one place that runs subscribers' work, for the in-process feeds and the module queues alike: the events of
-// one key strictly in order; the first attempts of database-only subscribers many to a transaction (each in its
-// own savepoint); everything else (a failure, a call to the outside, a subscriber busy with a dead-letter retry)
-// one event at a time through the processor, with its retries and dead letters.
+// The one place that runs subscribers' work, for the in-process feeds and the module queues alike. Works with the
+// same ordering key run strictly one after another; different keys run side by side, up to a bound. The first
+// attempts of database-only subscribers share one transaction; everything else (a failure, a call to the outside,
+// a key busy with a dead-letter retry) goes one event at a time through the processor, with its retries and dead
+// letters, holding back only the later works of its own key.
 import type { Logger } from 'pino';
-import type { AsyncEventProcessor, FailedAttempt } from './AsyncEventProcessor.js';
 import { errorMessage } from '../errors.js';
+import type { AsyncEventProcessor, FailedAttempt } from './AsyncEventProcessor.js';
 import type { Commit, DeliveredEvent, UnitOfWork } from './module.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
-/** One event and the subscribers that must handle it, in the order they run (projections before reactions). */
+/** One event for one subscriber. */
 export interface Work {
   readonly event: DeliveredEvent;
-  readonly steps: readonly ProcessedSubscriber[];
-  /** Every step is done: handled, or dead-lettered. */
+  readonly subscriber: ProcessedSubscriber;
+  /** Handled, or dead-lettered. */
   done(): void;
-  /** The runner stopped, or the runtime itself failed, before every step was done: the work must come again. */
+  /** The runner stopped, or the runtime itself failed, before it was done: the work must come again. */
   abandoned(): void;
 }
 
@@ -25,36 +26,34 @@ export interface BatchRunnerDeps {
 }
 
 export interface BatchRunnerOptions {
-  /** Events whose first attempts share one transaction at most: enough to share a commit, few enough that
+  /** Works whose first attempts share one transaction at most: enough to share a commit, few enough that
    * requests wait only milliseconds for the writer. */
   batchSize?: number;
-  /** What orders events: those with the same key run strictly one after another. */
-  keyOf?(event: DeliveredEvent): string;
+  /** Keys in hand at once at most: how many events (of different keys) may wait on the outside together. */
+  concurrency?: number;
 }
 
 interface InHand {
   work: Work;
   key: string;
-  /** Steps before it are done. */
-  next: number;
-  /** The first attempt at step `next`, made in the batch, failed. */
+  /** The first attempt, made in the batch, failed: the processor goes on from attempt 2. */
   failed?: FailedAttempt;
+  /** Its first attempt committed in the batch. */
+  handled: boolean;
 }
 
-const oneKey = () => '';
-
 /** A first attempt that threw inside a batch: it undoes the batch, which runs again without it. */
-class FailedStep extends Error {
+class FailedAttemptInBatch extends Error {
   constructor(
     readonly item: InHand,
-    readonly step: number,
     readonly error: unknown,
   ) {
-    super(`first attempt of step ${step} failed: ${errorMessage(error)}`);
+    super(`first attempt failed: ${errorMessage(error)}`);
   }
 }
 
 export class BatchRunner {
+  /** Works queued per key, in the order they came. */
   private readonly lanes = new Map<string, Work[]>();
   /** Keys with work in hand: their next work waits. */
   private readonly active = new Set<string>();
@@ -67,7 +66,7 @@ export class BatchRunner {
   private readonly running = new Set<Promise<void>>();
   private waiters: { below: number; resolve(): void }[] = [];
   private readonly batchSize: number;
-  private readonly keyOf: (event: DeliveredEvent) => string;
+  private readonly concurrency: number;
 
   constructor(
     readonly name: string,
@@ -75,7 +74,7 @@ export class BatchRunner {
     options: BatchRunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 100;
-    this.keyOf = options.keyOf ?? oneKey;
+    this.concurrency = options.concurrency ?? 16;
   }
 
   /** Works queued or in hand. */
@@ -85,7 +84,7 @@ export class BatchRunner {
 
   push(work: Work): void {
     if (this.stopped) return work.abandoned();
-    const key = this.keyOf(work.event);
+    const key = work.subscriber.keyOf(work.event);
     const lane = this.lanes.get(key);
     if (lane) lane.push(work);
     else this.lanes.set(key, [work]);
@@ -136,28 +135,29 @@ export class BatchRunner {
     void run.finally(() => this.running.delete(run));
   }
 
-  /** Some key not in hand has work queued. */
+  /** Some key not in hand has work queued, and the bound allows another key. */
   private ready(): boolean {
+    if (this.active.size >= this.concurrency) return false;
     for (const key of this.lanes.keys()) if (!this.active.has(key)) return true;
     return false;
   }
 
-  /** The next works of every key not in hand, up to a batch; they are in hand from now on. */
+  /** The next works of free keys, up to a batch and the bound; they are in hand from now on. */
   private take(): InHand[] {
     this.waiting = false;
     const taken: InHand[] = [];
     for (const [key, lane] of this.lanes) {
-      if (taken.length >= this.batchSize) break;
+      if (taken.length >= this.batchSize || this.active.size >= this.concurrency) break;
       if (this.active.has(key)) continue;
       this.active.add(key);
       // Consecutive works of one key may share the batch while they only write the database; the first one that
-      // also calls out ends the key's part: what follows it must wait until it is done.
+      // calls out ends the key's part: what follows it waits until it is done.
       while (lane.length > 0 && taken.length < this.batchSize) {
         const work = lane.shift()!;
         this.queued--;
         this.inHand++;
-        taken.push({ work, key, next: 0 });
-        if (!work.steps.every((s) => s.applyIn)) break;
+        taken.push({ work, key, handled: false });
+        if (!work.subscriber.applyIn) break;
       }
       if (lane.length === 0) this.lanes.delete(key);
     }
@@ -170,109 +170,91 @@ export class BatchRunner {
     let taken: InHand[] | undefined;
     const takeOnce = () => (taken ??= this.take());
     if (this.headsNeedTransaction()) await this.firstAttempts(takeOnce);
-    const items = takeOnce();
     const byKey = new Map<string, InHand[]>();
-    for (const item of items) byKey.get(item.key)?.push(item) ?? byKey.set(item.key, [item]);
+    for (const item of takeOnce()) byKey.get(item.key)?.push(item) ?? byKey.set(item.key, [item]);
     await Promise.all(
-      [...byKey].map(async ([key, keyed]) => {
-        for (const item of keyed) await this.finish(item);
+      [...byKey].map(async ([key, items]) => {
+        for (const item of items) await this.finish(item);
         this.active.delete(key);
-        if (this.lanes.has(key)) this.schedule();
+        this.schedule();
       }),
     );
   }
 
-  /** Whether a work at the head of a free key starts with a database-only step (worth a batch transaction). */
+  /** Whether a work at the head of a free key is database-only (worth a batch transaction). */
   private headsNeedTransaction(): boolean {
-    for (const [key, lane] of this.lanes) if (!this.active.has(key) && lane[0]?.steps[0]?.applyIn) return true;
+    for (const [key, lane] of this.lanes) if (!this.active.has(key) && lane[0]?.subscriber.applyIn) return true;
     return false;
   }
 
   /**
-   * First attempts of the database-only steps at the head of each work, all in one transaction. Optimistic: no
-   * savepoint per attempt (two statements each, most of a small handler's cost). When one attempt throws, the
-   * whole transaction is undone and run again without it: its failure counts as its first attempt, and the later
-   * works of its key wait for it. Each run drops at least one attempt, so this ends.
+   * First attempts of the database-only works, all in one transaction. Optimistic: no savepoint per attempt (two
+   * statements each, most of a small handler's cost). When one attempt throws, the whole transaction is undone and
+   * runs again without it: its failure counts as its first attempt, and the later works of its key wait for it.
+   * Each run drops at least one attempt, so this ends.
    */
   private async firstAttempts(take: () => InHand[]): Promise<void> {
     let taken: InHand[] = [];
-    const failures = new Map<InHand, FailedStep>();
+    const failures = new Map<InHand, unknown>();
     for (;;) {
-      let handled: [ProcessedSubscriber, DeliveredEvent][] = [];
       try {
-        await this.deps.commit(
-          async (uow) => {
-            // The engine may run this again too (SQLite runs a group's other members alone when one ends the shared
-            // transaction; PostgreSQL retries a deadlock): every run starts from the same state.
-            taken = take();
-            handled = [];
-            await this.attemptAll(uow, taken, failures, handled);
-          },
-          { grouped: true },
-        );
+        // The engine may run this again too (SQLite runs a group's other members alone when one ends the shared
+        // transaction; PostgreSQL retries a deadlock): every run starts from the same state.
+        await this.deps.commit(async (uow) => {
+          taken = take();
+          await this.attemptAll(uow, taken, failures);
+        });
       } catch (error) {
-        if (error instanceof FailedStep) {
-          failures.set(error.item, error);
+        if (error instanceof FailedAttemptInBatch) {
+          failures.set(error.item, error.error);
           continue;
         }
         // Not a handler but the transaction (the database, a COMMIT refused): nothing of it stands, so every work
-        // goes the slow way from its first step.
+        // goes the slow way from its first attempt.
         this.deps.log.warn({ runner: this.name, err: errorMessage(error) }, 'batch not committed; handling its events one at a time');
-        for (const item of taken) {
-          item.next = 0;
-          item.failed = undefined;
-        }
+        for (const item of taken) Object.assign(item, { handled: false, failed: undefined });
         return;
       }
-      for (const [step, event] of handled) this.deps.processor.handledOutside(step, event);
+      for (const item of taken) if (item.handled) this.deps.processor.handledOutside(item.work.subscriber, item.work.event);
       return;
     }
   }
 
-  private async attemptAll(uow: UnitOfWork, taken: InHand[], failures: Map<InHand, FailedStep>, handled: [ProcessedSubscriber, DeliveredEvent][]): Promise<void> {
+  private async attemptAll(uow: UnitOfWork, taken: InHand[], failures: Map<InHand, unknown>): Promise<void> {
     const { processor } = this.deps;
     const held = new Set<string>();
+    for (const item of taken) Object.assign(item, { handled: false, failed: undefined });
     for (const item of taken) {
-      item.next = 0;
-      item.failed = undefined;
-    }
-    for (const item of taken) {
-      if (held.has(item.key)) continue;
-      const { event, steps } = item.work;
-      const failed = failures.get(item);
-      for (; item.next < steps.length; item.next++) {
-        const step = steps[item.next]!;
-        if (!step.applyIn || processor.busy(step.name)) break;
-        if (failed?.step === item.next) {
-          item.failed = { error: failed.error };
-          break;
-        }
-        try {
-          await step.applyIn(uow, event, 1);
-        } catch (error) {
-          throw new FailedStep(item, item.next, error);
-        }
-        handled.push([step, event]);
+      const { event, subscriber } = item.work;
+      // Behind a work of its key that runs outside, or busy with a dead-letter retry: its turn comes after.
+      if (held.has(item.key) || !subscriber.applyIn || processor.busy(subscriber, event)) {
+        held.add(item.key);
+        continue;
       }
-      // The rest of this work runs outside, one at a time: what follows it on its key must wait for it.
-      if (item.next < steps.length) held.add(item.key);
+      if (failures.has(item)) {
+        item.failed = { error: failures.get(item) };
+        held.add(item.key);
+        continue;
+      }
+      try {
+        await subscriber.applyIn(uow, event, 1);
+      } catch (error) {
+        throw new FailedAttemptInBatch(item, error);
+      }
+      item.handled = true;
     }
   }
 
-  /** The rest of one work's steps, one at a time through the processor. */
+  /** A work whose first attempt did not commit in the batch: through the processor (retries, dead letters). */
   private async finish(item: InHand): Promise<void> {
+    if (item.handled) return this.release(item, 'done');
+    if (this.stopped) return this.release(item, 'abandoned');
     const { processor } = this.deps;
-    const { event, steps } = item.work;
+    const { event, subscriber } = item.work;
     try {
-      for (; item.next < steps.length; item.next++) {
-        if (this.stopped) return this.release(item, 'abandoned');
-        const step = steps[item.next]!;
-        const failed = item.failed;
-        item.failed = undefined;
-        const outcome = await (failed ? processor.resume(step, event, failed) : processor.process(step, event));
-        // The processor is stopping: the event stays unrecorded and comes again on the next start.
-        if (outcome === 'aborted') return this.release(item, 'abandoned');
-      }
+      const outcome = await (item.failed ? processor.resume(subscriber, event, item.failed) : processor.process(subscriber, event));
+      // The processor is stopping: the event stays unrecorded and comes again on the next start.
+      if (outcome === 'aborted') return this.release(item, 'abandoned');
     } catch (error) {
       // Only the runtime's own failure lands here (a dead letter that could not be written: the database is away).
       this.deps.log.error({ runner: this.name, eventId: event.id, err: errorMessage(error) }, 'event not handled; it will come again');

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '../events/envelope.js';
 import { errorMessage } from '../errors.js';
-import type { Storage } from '../storage/Storage.js';
+import type { HeldLock, Storage } from '../storage/Storage.js';
 
 export interface DeadLetter {
   id: string;
@@ -58,6 +58,14 @@ export class DeadLetters {
     const limit = options.limit ?? 100;
     const offset = options.offset ?? 0;
     return options.subscriber ? this.storage.all<DeadLetter>(SQL.listBySubscriber, [options.subscriber, limit, offset]) : this.storage.all<DeadLetter>(SQL.list, [limit, offset]);
+  }
+
+  /**
+   * The lock a retry of dead letter `id` holds, across every process on the database (a session advisory lock on
+   * PostgreSQL): undefined while another retry of it runs, here or on another replica.
+   */
+  holdForRetry(id: string): Promise<HeldLock | undefined> {
+    return this.storage.tryHoldLock(`dead-letter-retry:${id}`);
   }
 
   async delete(id: string): Promise<boolean> {

@@ -3,6 +3,7 @@
 import type { StoredEvent } from '../events/envelope.js';
 import type { BatchRunner, BatchRunnerOptions } from './BatchRunner.js';
 import type { PaybusModule } from './module.js';
+import type { Ownership, OwnershipHandlers } from './Ownership.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
 /** A subscriber and the event types it takes. */
@@ -18,6 +19,19 @@ export interface Subscriptions {
   modules: { module: PaybusModule; steps: Step[] }[];
   /** A runner that commits through the host and retries through its processor. */
   runner(name: string, options?: BatchRunnerOptions): BatchRunner;
+  /**
+   * Runs a job only while this process holds it among all on the database: a lease (subscribers, jobs), or a lock
+   * that its holder's death frees at once (the relay). See Ownership.
+   */
+  own(name: string, kind: 'lease' | 'lock', handlers: OwnershipHandlers): Ownership;
+}
+
+/** How far a subscriber is behind: events committed that it has not handled yet. */
+export interface SubscriberLag {
+  subscriber: string;
+  events: number;
+  /** The count stopped at its limit: at least this many. */
+  capped: boolean;
 }
 
 export interface EventTransport {
@@ -27,5 +41,7 @@ export interface EventTransport {
   /** Resolves when every event committed so far has been handled by this process's subscribers. */
   idle(): Promise<void>;
   ready(): boolean;
+  /** Each subscriber's lag, where the transport can tell. */
+  lag?(): Promise<SubscriberLag[]>;
   stop(): Promise<void>;
 }

@@ -8,23 +8,32 @@ import type { MigrationSet } from '../storage/migrate.js';
 import type { Storage, TransactionOptions } from '../storage/Storage.js';
 import type { EventStore } from '../store/EventStore.js';
 import type { AsyncEventProcessor } from './AsyncEventProcessor.js';
+import type { Instance } from './Instance.js';
+import type { Leases } from './Leases.js';
+import { jobHold, Ownership, type OwnershipHandlers } from './Ownership.js';
 import { BackgroundJobs } from './BackgroundJobs.js';
 import { BatchRunner, type BatchRunnerOptions } from './BatchRunner.js';
 import { catchUpProjections } from './catchUpProjections.js';
 import type { EventTransport, Step, Subscriptions } from './EventTransport.js';
-import type { ModuleDefinition, PaybusModule, Projection, Reaction, UnitOfWork } from './module.js';
+import type { ModuleDefinition, ModuleDeps, PaybusModule, Projection, Reaction, UnitOfWork } from './module.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 import { type ProcessedSubscriber, projectionSubscriber, reactionSubscriber } from './subscribers.js';
 import type { UnitsOfWork } from './UnitOfWork.js';
 
 export interface HostDeps {
   config: Config;
+  instance: Instance;
+  leases: Leases;
+  /** Told when this process takes or loses a job it must hold alone (metrics). */
+  ownershipChanged?(name: string, held: boolean): void;
   storage: Storage;
   store: EventStore;
   units: UnitsOfWork;
   ledger: SubscriberLedger;
   processor: AsyncEventProcessor;
   log: Logger;
+  /** Binds a route's own Idempotency-Key guard to the app's keys (ModuleDeps.idempotentRequest). */
+  idempotentRequest: ModuleDeps['idempotentRequest'];
 }
 
 export class ModuleHost {
@@ -39,7 +48,7 @@ export class ModuleHost {
   private readonly jobs: BackgroundJobs;
 
   constructor(private readonly deps: HostDeps) {
-    this.jobs = new BackgroundJobs(deps.log);
+    this.jobs = new BackgroundJobs(deps.log, (name, kind, handlers) => this.own(name, kind, handlers));
   }
 
   /** The tables each module needs, to create before `load`. */
@@ -49,10 +58,10 @@ export class ModuleHost {
 
   /** Builds and registers modules, in the order given; their tables must exist. */
   load(definitions: readonly ModuleDefinition[]): void {
-    const { config, storage, store, units, log } = this.deps;
+    const { config, instance, storage, store, units, log, idempotentRequest } = this.deps;
     const subscriberDeps = { commit: units.commit, ledger: this.deps.ledger, log };
     for (const def of definitions) {
-      const parts = def.create({ config, db: storage, store, commit: units.commit, log: log.child({ module: def.name }) });
+      const parts = def.create({ config, instance, db: storage, store, commit: units.commit, log: log.child({ module: def.name }), idempotentRequest });
       const mod: PaybusModule = { name: def.name, ...parts };
       this.modules.push(mod);
       for (const projection of mod.projections ?? []) {
@@ -122,6 +131,12 @@ export class ModuleHost {
     return subscriber;
   }
 
+  /** SUBSCRIBER_CONCURRENCY's override for `name`, else what its reaction declares, else the default. */
+  private concurrencyOf(name: string): number {
+    const { concurrency } = this.deps.config;
+    return concurrency.bySubscriber[name] ?? this.reactions.find((r) => r.name === name)?.concurrency ?? concurrency.default;
+  }
+
   private subscriptions(): Subscriptions {
     const step = (s: { name: string; types: string[] }): Step => ({ subscriber: this.subscribers.get(s.name)!, types: s.types });
     const { units, processor, log } = this.deps;
@@ -129,7 +144,20 @@ export class ModuleHost {
       reactions: this.reactions.map(step),
       // Projections first, as inline: a reaction of the same module may read what its projection keeps.
       modules: this.modules.map((module) => ({ module, steps: [...(module.projections ?? []), ...(module.reactions ?? [])].map(step) })),
-      runner: (name: string, options?: BatchRunnerOptions) => new BatchRunner(name, { commit: units.commit, processor, log }, options),
+      runner: (name: string, options?: BatchRunnerOptions) =>
+        new BatchRunner(name, { commit: units.commit, processor, log }, { concurrency: this.concurrencyOf(name), ...options }),
+      own: (name: string, kind: 'lease' | 'lock', handlers: OwnershipHandlers) => this.own(name, kind, handlers),
     };
+  }
+
+  /** A job held by one process at a time; a standby tries again every fifth of a lease (a second at most). */
+  own(name: string, kind: 'lease' | 'lock', handlers: OwnershipHandlers): Ownership {
+    const { storage, leases, log, ownershipChanged } = this.deps;
+    const changed = (held: boolean) => {
+      log.info({ job: name, instance: this.deps.instance.id }, held ? 'this process now holds the job' : 'this process no longer holds the job');
+      ownershipChanged?.(name, held);
+      handlers.changed?.(held);
+    };
+    return new Ownership(name, jobHold(storage, leases, name, kind), { ...handlers, changed }, Math.min(1000, leases.ttlMs / 5), log);
   }
 }

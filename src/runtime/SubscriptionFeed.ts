@@ -64,8 +64,9 @@ export class SubscriptionFeed {
   ) {
     // Exact types can be filtered by the store; wildcards are matched here.
     this.exactTypes = types.every((t) => !t.includes('*')) ? types : undefined;
-    this.pageSize = options.pageSize ?? 500;
     this.highWater = options.highWater ?? 1000;
+    // Half the mailbox at most: the next page is read while the runner still has the other half to work on.
+    this.pageSize = Math.min(options.pageSize ?? 500, Math.max(1, Math.floor(this.highWater / 2)));
   }
 
   /** Reads the checkpoint and starts catching up in the background. */
@@ -75,13 +76,25 @@ export class SubscriptionFeed {
     this.read();
   }
 
-  /** An event of its types this process committed, from the bus, in position order. */
+  /**
+   * An event this process committed, from the bus, in position order: one of its types is queued; any other only
+   * moves the checkpoint past it.
+   */
   offer(event: StoredEvent): void {
     // Before the checkpoint is read, the catch-up that follows finds the event anyway.
     if (this.stopped || !this.started) return;
-    if (this.live && event.position > this.lastQueued && this.runner.size < this.highWater) return this.queue(event);
+    if (this.live && event.position > this.lastQueued && this.runner.size < this.highWater) return this.take(event);
+    if (!matchesAny(event.type, this.types)) return; // not ours: nothing to catch up on for it
     this.live = false;
     this.read();
+  }
+
+  /** Something was committed that the bus did not bring (another process): read on from the log. */
+  wake(): void {
+    if (this.started && !this.stopped) {
+      this.live = false;
+      this.read();
+    }
   }
 
   isIdle(): boolean {
@@ -106,15 +119,28 @@ export class SubscriptionFeed {
     await this.saving;
   }
 
-  /** The backlog in memory (for metrics and the dashboard). */
+  /** The backlog in memory (for metrics, the dashboard and tests). */
   backlog(): number {
     return this.runner.size;
+  }
+
+  /** Every event at or before this position is handled or not of its types. */
+  handledUpTo(): number {
+    return this.settled;
+  }
+
+  /** The next event of the log, in order: queued when it is of its types, else passed over. */
+  private take(event: StoredEvent): void {
+    if (matchesAny(event.type, this.types)) return this.queue(event);
+    this.lastQueued = event.position;
+    this.watermark.add(event.position);
+    this.finished(event.position);
   }
 
   private queue(event: StoredEvent): void {
     this.lastQueued = event.position;
     this.watermark.add(event.position);
-    this.runner.push({ event, steps: [this.subscriber], done: () => this.finished(event.position), abandoned: () => this.rewind() });
+    this.runner.push({ event, subscriber: this.subscriber, done: () => this.finished(event.position), abandoned: () => this.rewind() });
   }
 
   private read(): void {
@@ -142,19 +168,18 @@ export class SubscriptionFeed {
 
   private async readToEnd(): Promise<void> {
     const read = (after: number, limit: number) => this.deps.store.readAll({ after, limit, types: this.exactTypes });
+    // Bounded: an overload costs lag, not memory. A page is read only once the runner has room for it.
+    await this.room();
     for await (const page of logPages(read, this.lastQueued, this.pageSize)) {
       if (this.stopped) return;
-      for (const event of page) {
-        if (matchesAny(event.type, this.types)) this.queue(event);
-        else {
-          this.lastQueued = event.position;
-          this.watermark.add(event.position);
-          this.finished(event.position);
-        }
-      }
-      // Bounded: an overload costs lag, not memory; the next page is read once the runner has room.
-      if (this.runner.size >= this.highWater) await this.runner.below(this.highWater / 2);
+      for (const event of page) this.take(event);
+      await this.room();
     }
+  }
+
+  /** Resolves once the runner has room for another page within the mailbox. */
+  private async room(): Promise<void> {
+    if (this.runner.size + this.pageSize > this.highWater) await this.runner.below(Math.max(0, this.highWater - this.pageSize));
   }
 
   private finished(position: number): void {

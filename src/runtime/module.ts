@@ -1,7 +1,8 @@
 // What a domain module declares to the host, and what the host gives it.
-import type { Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config, ModuleName } from '../config.js';
+import type { Instance } from './Instance.js';
 import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import type { Migration } from '../storage/migrate.js';
 import type { Sql, Transaction, TransactionOptions } from '../storage/Storage.js';
@@ -32,6 +33,8 @@ export type DeliveredEvent = EventEnvelope & { position?: number };
 export interface Projection {
   name: string;
   types: string[];
+  /** What orders its events: those with the same key are handled one after another, in log order (see Reaction). */
+  orderingKey?(event: DeliveredEvent): string;
   /** Tables this projection alone writes; a rebuild empties them and replays the log. */
   tables: string[];
   apply(event: DeliveredEvent, tx: Transaction): Promise<void>;
@@ -40,6 +43,13 @@ export interface Projection {
 interface ReactionBase {
   name: string;
   types: string[];
+  /**
+   * What orders its events: events with the same key are handled strictly one after another, in log order; events
+   * with different keys run side by side (up to `concurrency`). Default: the event's aggregate id.
+   */
+  orderingKey?(event: DeliveredEvent): string;
+  /** Keys handled at once at most; default SUBSCRIBER_CONCURRENCY. */
+  concurrency?: number;
   /** Set when the reaction only writes its own tables, so a rebuild may empty them and replay it. */
   tables?: string[];
 }
@@ -99,12 +109,19 @@ export interface ModuleParts {
 
 export interface ModuleDeps {
   config: Config;
+  /** This process, as owner of what it holds (payments in flight, say) among several on one database. */
+  instance: Instance;
   /** Reads, and writes that commit on their own (nothing that must commit with events). */
   db: Sql;
   /** Read access to the log (for replays); writes go through `commit`. */
   store: EventStore;
   commit: Commit;
   log: Logger;
+  /**
+   * Idempotency-Key for a route that parses its own body (multipart), mounted after its parser: `hashOf` hashes what
+   * the parser read (see requestHash). JSON routes have it already.
+   */
+  idempotentRequest(hashOf: (req: Request) => string): RequestHandler;
 }
 
 /** A module as the host loads it: migrations first, then `create` with tables in place. */

@@ -9,6 +9,8 @@ import type { SubscriberLedger } from './SubscriberLedger.js';
 /** What the processor and the batch runner run: a named handler that records its own success. */
 export interface ProcessedSubscriber {
   readonly name: string;
+  /** The ordering key of an event for this subscriber (see Reaction.orderingKey). */
+  keyOf(event: DeliveredEvent): string;
   /**
    * Present when the subscriber only writes the database: one attempt inside a transaction its caller commits,
    * so a batch of events can share one commit (each attempt in its own savepoint).
@@ -30,6 +32,8 @@ export class ProjectionError extends Error {
   }
 }
 
+const byAggregate = (event: DeliveredEvent) => event.aggregateId;
+
 export interface SubscriberDeps {
   commit: Commit;
   ledger: SubscriberLedger;
@@ -48,11 +52,12 @@ export function projectionSubscriber(projection: Projection, { commit, ledger }:
     // Inline and in catch-up the event carries its position: the checkpoint says where a later catch-up resumes.
     if (event.position !== undefined) await ledger.advance(uow.tx, projection.name, event.position);
   };
-  return { name: projection.name, applyIn, handle: (event) => commit((uow) => applyIn(uow, event), { grouped: true }) };
+  return { name: projection.name, keyOf: projection.orderingKey ?? byAggregate, applyIn, handle: (event) => commit((uow) => applyIn(uow, event)) };
 }
 
 export function reactionSubscriber(reaction: Reaction, { commit, ledger, log }: SubscriberDeps): ProcessedSubscriber {
   const name = reaction.name;
+  const keyOf = reaction.orderingKey ?? byAggregate;
   const logFor = (event: EventEnvelope) => log.child({ subscriber: name, eventId: event.id, eventType: event.type, correlationId: event.metadata.correlationId });
   if (isTransactional(reaction)) {
     const applyIn = async (uow: UnitOfWork, event: DeliveredEvent, attempt: number) => {
@@ -65,10 +70,11 @@ export function reactionSubscriber(reaction: Reaction, { commit, ledger, log }: 
         },
       });
     };
-    return { name, applyIn, handle: (event, attempt) => commit((uow) => applyIn(uow, event, attempt), { grouped: true }) };
+    return { name, keyOf, applyIn, handle: (event, attempt) => commit((uow) => applyIn(uow, event, attempt)) };
   }
   return {
     name,
+    keyOf,
     async handle(event, attempt) {
       if (await ledger.hasHandled(name, event.id)) return;
       let recorded = false;
@@ -85,7 +91,7 @@ export function reactionSubscriber(reaction: Reaction, { commit, ledger, log }: 
         },
       };
       await reaction.handle(event, ctx);
-      if (!recorded) await commit((uow) => ledger.claim(uow.tx, name, event.id), { grouped: true });
+      if (!recorded) await commit((uow) => ledger.claim(uow.tx, name, event.id));
     },
   };
 }

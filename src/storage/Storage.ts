@@ -57,6 +57,13 @@ export interface TransactionOptions {
   grouped?: boolean;
 }
 
+/** A lock held by this process until released, or lost with the connection that holds it. */
+export interface HeldLock {
+  /** Resolves if the lock is lost without being released (the connection holding it broke). */
+  lost: Promise<void>;
+  release(): Promise<void>;
+}
+
 export interface Storage extends Sql {
   /** Engine and where, for the start log: never a password. */
   readonly description: string;
@@ -72,6 +79,17 @@ export interface Storage extends Sql {
    * advisory lock on a connection of its own; SQLite: within this process, since a file is rarely shared).
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Takes the lock `name` if no process holds it, and keeps it until released: PostgreSQL holds a session advisory
+   * lock on a connection of its own (a process that dies lets it go at once); SQLite within this process.
+   */
+  tryHoldLock(name: string): Promise<HeldLock | undefined>;
+  /**
+   * Calls `fn` whenever a transaction of any process on the database that appended events commits (PostgreSQL
+   * LISTEN/NOTIFY; undefined on SQLite, where one process owns the file and knows its own commits). Resolves to a
+   * function that stops listening.
+   */
+  listenForCommits?(fn: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
 import { ConcurrencyError } from '../errors.js';
 import { isUniqueViolation } from '../storage/errors.js';
 import { inJsonArray, perEngine, type Sql, type Storage, type Transaction } from '../storage/Storage.js';
+import { appendOnPostgres } from './appendOnPostgres.js';
 
 export interface AppendOptions {
   /** The version the stream must be at before this append (0 for a new stream). */
@@ -47,29 +48,14 @@ export function rowToEvent(row: EventRow): StoredEvent {
 export const APPEND_LOCK = 'events.append';
 
 const COLUMNS = 'position, id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata';
-// A JSON array parameter keeps each filter one prepared statement whatever the number of values.
-const inJson = { sqlite: 'IN (SELECT value FROM json_each(?))', postgres: 'IN (SELECT jsonb_array_elements_text(?::jsonb))' };
-const both = (f: (inList: string) => string) => ({ sqlite: f(inJson.sqlite), postgres: f(inJson.postgres) });
 
 const SQL = {
   insert: `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING RETURNING position`,
-  // PostgreSQL takes a batch in one statement: a round trip per event would cost more than the inserts.
-  insertMany: `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
-    SELECT id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at
-    FROM jsonb_to_recordset(?::jsonb) AS r(n int, id text, type text, aggregate_type text, aggregate_id text, version int,
-      occurred_at text, payload text, metadata text, recorded_at text)
-    ORDER BY n
-    ON CONFLICT (id) DO NOTHING RETURNING position, id`,
   versionOf: 'SELECT COALESCE(MAX(version), 0) FROM events WHERE aggregate_id = ?',
-  lockVersions: 'SELECT aggregate_id, version FROM paybus_lock_versions(?, ?::jsonb)',
-  // Several streams' versions at once (on PostgreSQL without the lock only to show in a test what the lock is for).
-  versionsOf: {
-    sqlite: `SELECT a.value AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.value), 0) AS version
-      FROM json_each(?) AS a`,
-    postgres: `SELECT a.id AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.id), 0) AS version
-      FROM jsonb_array_elements_text(?::jsonb) AS a(id)`,
-  },
+  // Several streams' versions at once (SQLite: PostgreSQL reads them inside paybus_append).
+  versionsOf: `SELECT a.value AS aggregate_id, COALESCE((SELECT MAX(e.version) FROM events e WHERE e.aggregate_id = a.value), 0) AS version
+    FROM json_each(?) AS a`,
   storedIds: perEngine((e) => `SELECT id FROM events WHERE id ${inJsonArray(e)}`),
   streamFrom: `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND version >= ? ORDER BY version`,
   allAfter: `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
@@ -78,6 +64,7 @@ const SQL = {
   streamTypesAfter: perEngine((e) => `SELECT ${COLUMNS} FROM events WHERE aggregate_id = ? AND position > ? AND type ${inJsonArray(e)} ORDER BY position LIMIT ?`),
   head: 'SELECT COALESCE(MAX(position), 0) FROM events',
   count: 'SELECT COUNT(*) FROM events',
+  typeCountsAfter: 'SELECT type, COUNT(*) AS count FROM (SELECT type FROM events WHERE position > ? ORDER BY position LIMIT ?) later GROUP BY type',
   byId: `SELECT ${COLUMNS} FROM events WHERE id = ?`,
 };
 
@@ -98,33 +85,17 @@ export class EventStore {
    */
   async append(tx: Transaction, events: readonly EventEnvelope[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (events.length === 0) return [];
-    if (options.expectedVersion !== undefined && new Set(events.map((e) => e.aggregateId)).size > 1) {
+    const streams = [...new Set(events.map((e) => e.aggregateId))];
+    if (options.expectedVersion !== undefined && streams.length > 1) {
       throw new Error('expectedVersion applies to one stream; append events of several aggregates without it');
     }
-    const versions = await this.lockAndReadVersions(tx, [...new Set(events.map((e) => e.aggregateId))]);
-    const rows: EventEnvelope[] = [];
-    const unexpected: EventEnvelope[] = [];
-    if (options.expectedVersion !== undefined) {
-      const [aggregateId, current] = [...versions][0]!;
-      if (current !== options.expectedVersion) {
-        if ((await this.storedIds(tx, events)).size === events.length) return [];
-        throw new ConcurrencyError(aggregateId, options.expectedVersion, current);
-      }
+    if (tx.engine === 'postgres') {
+      // The plain case is decided and written in one round trip; any other comes back with the versions.
+      const appended = await refusedAsConflict(events, appendOnPostgres(tx, events, options.expectedVersion, this.lockName()));
+      if ('stored' in appended) return appended.stored;
+      return this.appendChecked(tx, events, appended.versions, options.expectedVersion);
     }
-    for (const event of events) {
-      // Fast path: the next version of the stream. Anything else is either a retried append (its id is stored
-      // already: skipped) or a lost race / gap.
-      if (event.version === versions.get(event.aggregateId)! + 1) {
-        rows.push(event);
-        versions.set(event.aggregateId, event.version);
-      } else unexpected.push(event);
-    }
-    if (unexpected.length > 0) {
-      const stored = await this.storedIds(tx, unexpected);
-      const lost = unexpected.find((e) => !stored.has(e.id));
-      if (lost) throw new ConcurrencyError(lost.aggregateId, lost.version - 1, versions.get(lost.aggregateId)!);
-    }
-    return this.insert(tx, rows);
+    return this.appendChecked(tx, events, await this.lockAndReadVersions(tx, streams), options.expectedVersion);
   }
 
   async getEvents(aggregateId: string, options: { fromVersion?: number } = {}, sql: Sql = this.storage): Promise<StoredEvent[]> {
@@ -164,24 +135,58 @@ export class EventStore {
     return (await sql.value<number>(SQL.count))!;
   }
 
+  /** The events after `after`, counted by type; at most `cap` of them are looked at. */
+  typeCountsAfter(after: number, cap: number, sql: Sql = this.storage): Promise<{ type: string; count: number }[]> {
+    return sql.all<{ type: string; count: number }>(SQL.typeCountsAfter, [after, cap]);
+  }
+
   async getById(id: string, sql: Sql = this.storage): Promise<StoredEvent | undefined> {
     const row = await sql.one<EventRow>(SQL.byId, [id]);
     return row && rowToEvent(row);
   }
 
   /**
-   * Takes the append lock, held to the end of the transaction, then reads each stream's version. The lock makes a
-   * reader that saw position 41 committed never miss a 40 that commits later: 40's transaction would have had to
-   * commit before 41's could take the lock. PostgreSQL does both in one round trip (paybus_lock_versions).
+   * The decision both engines share, given the streams' versions read under the append lock: a wrong expected
+   * version or a version out of turn is a conflict, unless the event is stored already (a retry, skipped).
+   */
+  private async appendChecked(tx: Transaction, events: readonly EventEnvelope[], versions: Map<string, number>, expectedVersion?: number): Promise<StoredEvent[]> {
+    if (expectedVersion !== undefined) {
+      const [aggregateId, current] = [...versions][0]!;
+      if (current !== expectedVersion) {
+        if ((await this.storedIds(tx, events)).size === events.length) return [];
+        throw new ConcurrencyError(aggregateId, expectedVersion, current);
+      }
+    }
+    const rows: EventEnvelope[] = [];
+    const unexpected: EventEnvelope[] = [];
+    for (const event of events) {
+      // Fast path: the next version of the stream. Anything else is either a retried append (its id is stored
+      // already: skipped) or a lost race / gap.
+      if (event.version === versions.get(event.aggregateId)! + 1) {
+        rows.push(event);
+        versions.set(event.aggregateId, event.version);
+      } else unexpected.push(event);
+    }
+    if (unexpected.length > 0) {
+      const stored = await this.storedIds(tx, unexpected);
+      const lost = unexpected.find((e) => !stored.has(e.id));
+      if (lost) throw new ConcurrencyError(lost.aggregateId, lost.version - 1, versions.get(lost.aggregateId)!);
+    }
+    return rows.length === 0 ? [] : refusedAsConflict(rows, this.insert(tx, rows));
+  }
+
+  /** The append lock, unless a test left it out. */
+  private lockName(): string | null {
+    return this.options.appendLock === false ? null : APPEND_LOCK;
+  }
+
+  /**
+   * SQLite: takes the append lock, held to the end of the transaction, then reads each stream's version. The lock
+   * makes a reader that saw position 41 committed never miss a 40 that commits later: 40's transaction would have
+   * had to commit before 41's could take the lock. (PostgreSQL does this inside paybus_append.)
    */
   private async lockAndReadVersions(tx: Transaction, aggregateIds: readonly string[]): Promise<Map<string, number>> {
-    const locked = this.options.appendLock !== false;
-    if (tx.engine === 'postgres') {
-      const ids = JSON.stringify(aggregateIds);
-      const rows = await tx.all<{ aggregate_id: string; version: number }>(locked ? SQL.lockVersions : SQL.versionsOf, locked ? [APPEND_LOCK, ids] : [ids]);
-      return new Map(rows.map((r) => [r.aggregate_id, r.version]));
-    }
-    if (locked) await tx.lock(APPEND_LOCK);
+    if (this.lockName()) await tx.lock(APPEND_LOCK);
     if (aggregateIds.length === 1) return new Map([[aggregateIds[0]!, (await tx.value<number>(SQL.versionOf, [aggregateIds[0]]))!]]);
     const rows = await tx.all<{ aggregate_id: string; version: number }>(SQL.versionsOf, [JSON.stringify(aggregateIds)]);
     return new Map(rows.map((r) => [r.aggregate_id, r.version]));
@@ -192,34 +197,34 @@ export class EventStore {
     return new Set(rows.map((r) => r.id));
   }
 
+  /** Rows already checked against the versions read under the lock. */
   private async insert(tx: Transaction, events: readonly EventEnvelope[]): Promise<StoredEvent[]> {
+    if (tx.engine === 'postgres') {
+      const appended = await appendOnPostgres(tx, events, undefined, this.lockName());
+      // The versions moved since they were read: only possible without the append lock.
+      if (!('stored' in appended)) throw new ConcurrencyError(events[0]!.aggregateId, events[0]!.version - 1, appended.versions.get(events[0]!.aggregateId));
+      return appended.stored;
+    }
     const recordedAt = new Date().toISOString();
     const stored: StoredEvent[] = [];
-    try {
-      if (tx.engine === 'postgres' && events.length > 1) {
-        const records = events.map((e, n) => ({ n, ...columnsOf(e), recorded_at: recordedAt }));
-        const positions = new Map((await tx.all<{ position: number; id: string }>(SQL.insertMany, [JSON.stringify(records)])).map((r) => [r.id, r.position]));
-        for (const event of events) {
-          const position = positions.get(event.id);
-          if (position !== undefined) stored.push({ ...event, position });
-        }
-        return stored;
-      }
-      for (const event of events) {
-        const c = columnsOf(event);
-        const position = await tx.value<number>(SQL.insert, [c.id, c.type, c.aggregate_type, c.aggregate_id, c.version, c.occurred_at, c.payload, c.metadata, recordedAt]);
-        // undefined: the same id is stored already, under another stream position.
-        if (position !== undefined) stored.push({ ...event, position });
-      }
-      return stored;
-    } catch (error) {
-      // The unique (aggregate_id, version) index is the last line of defence against a lost race.
-      if (isUniqueViolation(error)) {
-        const first = events[0]!;
-        throw new ConcurrencyError(first.aggregateId, first.version - 1);
-      }
-      throw error;
+    for (const event of events) {
+      const c = columnsOf(event);
+      const position = await tx.value<number>(SQL.insert, [c.id, c.type, c.aggregate_type, c.aggregate_id, c.version, c.occurred_at, c.payload, c.metadata, recordedAt]);
+      // undefined: the same id is stored already, under another stream position.
+      if (position !== undefined) stored.push({ ...event, position });
     }
+    return stored;
+  }
+}
+
+/** The unique (aggregate_id, version) index is the last line of defence against a lost race. */
+async function refusedAsConflict<T>(events: readonly EventEnvelope[], appending: Promise<T>): Promise<T> {
+  try {
+    return await appending;
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const first = events[0]!;
+    throw new ConcurrencyError(first.aggregateId, first.version - 1);
   }
 }
 

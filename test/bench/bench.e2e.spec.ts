@@ -37,7 +37,7 @@ describe('npm run bench', function () {
     expect(result.ratio).to.be.closeTo(result.ours / result.baseline, 1e-9);
   });
 
-  it('when asked for a case that does not exist, fails naming the known ones', async () => {
+  it('when asked for a case that does not exist, fails naming the known rows, those of multi-row cases too', async () => {
     const error = await run('npm', ['run', 'bench', '--', '--only', 'no.such.case'], { cwd: ROOT }).then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,
@@ -45,5 +45,7 @@ describe('npm run bench', function () {
     expect(error, 'the bench should have failed').to.not.equal(undefined);
     expect(error!.code).to.equal(1);
     expect(error!.stderr).to.contain('no bench named no.such.case').and.contain('bus.publish');
+    const known = /known: (.*)/.exec(error!.stderr)?.[1]?.split(', ') ?? [];
+    expect(known).to.include.members(['http.payments', 'http.payments.drained', 'reactions.smtp', 'overload.rss', 'replicas.http.payments', 'relay.failover']);
   });
 });

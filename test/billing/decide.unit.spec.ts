@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { decideCreateBill, decideMarkPaid, evolveBill, UnknownBillError } from '../../modules/billing/index.js';
-import { UnprocessableError } from '../../src/errors.js';
+import { MissingStateError, UnprocessableError } from '../../src/errors.js';
 import { createBillCreatedEvent, createBillPaidEvent, createPaymentFailedEvent, createPaymentSuccessEvent, type DomainEvent } from '../../src/events/catalog.js';
 import { DeciderSpec } from '../support/DeciderSpec.js';
 
@@ -84,6 +84,14 @@ describe('billing rules', () => {
 
     it('stays paid when payment.failed arrives after bill.paid', () => {
       expect(fold([created, paid('p1'), failed()])).to.deep.include({ status: 'paid', paymentId: 'p1', paidAt: '2030-01-02T10:00:00.000Z' });
+    });
+
+    it('refuses bill.paid or payment.failed before bill.created, naming the event and the bill, instead of dropping it', () => {
+      for (const early of [paid('p1'), failed()]) {
+        expect(() => fold([early]))
+          .to.throw(MissingStateError, `${early.type} ${early.id} is about bill ${billId}, which this subscriber has not seen yet`)
+          .and.include({ missing: `bill ${billId}`, retryable: true });
+      }
     });
   });
 });

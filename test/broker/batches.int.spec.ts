@@ -44,8 +44,11 @@ const tables = (seq: string) => `CREATE TABLE ${NAME}_bills (id TEXT PRIMARY KEY
   CREATE TABLE ${NAME}_effects (${seq}, event_id TEXT NOT NULL, attempt INTEGER NOT NULL);
   CREATE TABLE ${NAME}_later (event_id TEXT NOT NULL, saw_bill INTEGER NOT NULL, after_commit INTEGER NOT NULL);`;
 
+/** Every message under one ordering key, so the module handles them strictly in queue order (as one key would). */
+const inQueueOrder = () => 'all';
+
 /**
- * A projection and two reactions on bill.created. `sync` only writes the database; `later` too when `callsOut` is
+ * A projection and two reactions on bill.created, all ordered by one key. `sync` only writes the database; `later` too when `callsOut` is
  * false, else it is an EffectfulReaction (it awaits something outside, as a mail or a gateway would) and waits at
  * message HELD until the test opens the gate.
  */
@@ -60,6 +63,7 @@ function batchModule(events: EventEnvelope[], seen: Seen, callsOut: boolean): Mo
         ? {
             name: `${NAME}.later`,
             types: ['bill.created'],
+            orderingKey: inQueueOrder,
             handle: async (event, ctx) => {
               const afterCommit = seen.committedWith.has(event.id);
               seen.laterStarted.push(event.id);
@@ -72,6 +76,7 @@ function batchModule(events: EventEnvelope[], seen: Seen, callsOut: boolean): Mo
         : {
             name: `${NAME}.later`,
             types: ['bill.created'],
+            orderingKey: inQueueOrder,
             apply: async (event, { tx }) => {
               seen.laterStarted.push(event.id);
               await tx.run(`INSERT INTO ${NAME}_later (event_id, saw_bill, after_commit) VALUES (?, ?, 0)`, [event.id, await hasBill(tx, event.aggregateId)]);
@@ -83,6 +88,7 @@ function batchModule(events: EventEnvelope[], seen: Seen, callsOut: boolean): Mo
           {
             name: `${NAME}.bills`,
             types: ['bill.created'],
+            orderingKey: inQueueOrder,
             tables: [`${NAME}_bills`],
             apply: async (event, tx) => {
               seen.projected.push(event.id);
@@ -95,6 +101,7 @@ function batchModule(events: EventEnvelope[], seen: Seen, callsOut: boolean): Mo
           {
             name: `${NAME}.sync`,
             types: ['bill.created'],
+            orderingKey: inQueueOrder,
             apply: async (event, { tx }, ctx) => {
               seen.syncRuns.push([event.id, ctx.attempt]);
               const i = index.get(event.id)!;

@@ -4,7 +4,7 @@ import { wireMessage } from '../../src/broker/wire.js';
 import type { Config } from '../../src/config.js';
 import type { PaybusModule } from '../../src/runtime/module.js';
 
-const settings: Config['rabbitmq'] = { url: 'amqp://localhost', exchange: 'paybus.events', queueType: 'classic', queuePrefix: 'paybus', prefetch: 50 };
+const settings: Config['rabbitmq'] = { url: 'amqp://localhost', exchange: 'paybus.events', queueType: 'classic', queuePrefix: 'paybus', prefetch: 50, singleActiveConsumer: true };
 const noop = () => {};
 const modules = [
   { name: 'billing', projections: [{ name: 'billing.users', types: ['user.created', 'user.updated'], tables: [], apply: noop }], reactions: [{ name: 'billing.paid', types: ['payment.success'], handle: noop }] },
@@ -26,8 +26,13 @@ describe('broker topology', () => {
     const billing = t.queues[0]!;
     expect(billing.bindings).to.deep.equal(['user.created', 'user.updated', 'payment.success']);
     expect(billing.dlq).to.equal('paybus.billing.dlq');
-    expect(billing.arguments).to.deep.equal({ 'x-dead-letter-exchange': 'paybus.dlx', 'x-dead-letter-routing-key': 'paybus.billing' });
+    expect(billing.arguments).to.deep.equal({ 'x-dead-letter-exchange': 'paybus.dlx', 'x-dead-letter-routing-key': 'paybus.billing', 'x-single-active-consumer': true });
     expect(t.queues[1]!.bindings).to.deep.equal(['#']);
+  });
+
+  it('declares queues without single active consumer when RABBITMQ_SINGLE_ACTIVE_CONSUMER=false', () => {
+    const t = buildTopology({ ...settings, singleActiveConsumer: false }, modules);
+    expect(t.queues[0]!.arguments).not.to.have.property('x-single-active-consumer');
   });
 
   it('declares quorum queues when RABBITMQ_QUEUE_TYPE=quorum', () => {

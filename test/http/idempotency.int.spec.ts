@@ -6,7 +6,10 @@ import multer from 'multer';
 import { pino } from 'pino';
 import supertest from 'supertest';
 import fs from 'node:fs';
-import { idempotency, idempotencyMigrations, idempotentRequest, IDEMPOTENCY_TTL_MS, requestHash } from '../../src/http/idempotency.js';
+import { idempotency, idempotentRequest, requestHash } from '../../src/http/idempotency.js';
+import { IDEMPOTENCY_TTL_MS, IdempotencyKeys, idempotencyMigrations } from '../../src/http/IdempotencyKeys.js';
+import { databaseNowMs } from '../../src/storage/clock.js';
+import { perEngine } from '../../src/storage/Storage.js';
 import { errorMapper } from '../../src/http/problem.js';
 import { runMigrations } from '../../src/storage/migrate.js';
 import { openStorage } from '../../src/storage/openStorage.js';
@@ -24,16 +27,15 @@ describe('Idempotency-Key on POST routes', () => {
   const billBody = (userId: string) => ({ userId, amount: 4200, currency: 'EUR', dueDate: '2030-01-31', description: 'water' });
   const count = async (type: string) => (await t.app.store.readAll({ types: [type], limit: 1000 })).length;
   const charges = async () => Number(await t.app.storage.value('SELECT COUNT(*) FROM payments_simulator_charges'));
-  const insertKey = (key: string, hash: string, state: string, owner: string, createdAt: Date) =>
-    t.app.storage.run('INSERT INTO idempotency_keys (key, request_hash, state, owner, status, content_type, body, created_at) VALUES (?, ?, ?, ?, 201, ?, ?, ?)', [
-      key,
-      hash,
-      state,
-      owner,
-      'application/json',
-      '{"old":true}',
-      createdAt.toISOString(),
-    ]);
+  /** A key another process wrote; `leaseMs` from now on the database clock (negative: expired), null: none (before leases). */
+  const insertKey = (key: string, hash: string, state: string, owner: string, createdAt: Date, leaseMs: number | null = null) =>
+    t.app.storage.run(
+      perEngine(
+        (e) => `INSERT INTO idempotency_keys (key, request_hash, state, owner, status, content_type, body, created_at, lease_expires_at)
+          VALUES (?, ?, ?, ?, 201, ?, ?, ?, ${databaseNowMs(e)} + ?)`,
+      ),
+      [key, hash, state, owner, 'application/json', '{"old":true}', createdAt.toISOString(), leaseMs],
+    );
 
   it('when the same key and body come again, then the first response is replayed and nothing changes', async () => {
     const userId = await createUser();
@@ -83,6 +85,21 @@ describe('Idempotency-Key on POST routes', () => {
     expect(again.type).to.equal('application/problem+json');
   });
 
+  it('when the first response was a conflict, then it is not stored: the state of the moment is asked again', async () => {
+    const bill = (await t.http.post('/bills').send(billBody(await createUser())).expect(201)).body;
+    const pay = { billId: bill.id, amount: 4200, currency: 'EUR', source: 'tok_visa' };
+    await t.http.post('/payments').send(pay).expect(201);
+    await t.settle();
+    // A 409 (here "already paid"; after a crash "a payment in progress") changed nothing: replayed, it would outlive
+    // the state that caused it, so each repeat runs and answers for now.
+    const key = randomUUID();
+    const first = await t.http.post('/payments').set('Idempotency-Key', key).send(pay).expect(409);
+    const again = await t.http.post('/payments').set('Idempotency-Key', key).send(pay).expect(409);
+    expect(first.headers['idempotent-replayed']).to.equal(undefined);
+    expect(again.headers['idempotent-replayed']).to.equal(undefined);
+    expect(await t.app.storage.value('SELECT COUNT(*) FROM idempotency_keys WHERE key = ?', [key])).to.equal(0);
+  });
+
   it('when a payment is replayed, then it is not charged again, even after the bill was paid', async () => {
     const bill = (await t.http.post('/bills').send(billBody(await createUser())).expect(201)).body;
     const pay = { billId: bill.id, amount: 4200, currency: 'EUR', source: 'tok_visa' };
@@ -114,6 +131,22 @@ describe('Idempotency-Key on POST routes', () => {
     await insertKey('crashed', requestHash('POST', '/bills', billBody(userId)), 'running', 'a-previous-run', new Date());
     const res = await t.http.post('/bills').set('Idempotency-Key', 'crashed').send(billBody(userId)).expect(201);
     expect((await t.http.post('/bills').set('Idempotency-Key', 'crashed').send(billBody(userId)).expect(201)).body).to.deep.equal(res.body);
+    expect(await count('bill.created')).to.equal(1);
+  });
+
+  it('when a key is running under another process’s live lease, then a repeat is 409 and runs nothing; once the lease expired, it takes the key over', async () => {
+    const userId = await createUser();
+    const hash = requestHash('POST', '/bills', billBody(userId));
+    await insertKey('live', hash, 'running', 'another-replica', new Date(), 60_000);
+    const res = await t.http.post('/bills').set('Idempotency-Key', 'live').send(billBody(userId)).expect(409);
+    expect(res.type).to.equal('application/problem+json');
+    expect(res.body.detail).to.match(/Idempotency-Key live is still in progress/);
+    expect(await count('bill.created')).to.equal(0);
+
+    await insertKey('lapsed', hash, 'running', 'another-replica', new Date(), -1);
+    const taken = await t.http.post('/bills').set('Idempotency-Key', 'lapsed').send(billBody(userId)).expect(201);
+    expect(await t.app.storage.value('SELECT owner FROM idempotency_keys WHERE key = ?', ['lapsed'])).to.equal(t.app.instance.id);
+    expect((await t.http.post('/bills').set('Idempotency-Key', 'lapsed').send(billBody(userId)).expect(201)).body).to.deep.equal(taken.body);
     expect(await count('bill.created')).to.equal(1);
   });
 
@@ -151,8 +184,9 @@ describe('idempotentRequest for routes that parse their own body (multipart)', (
       let runs = 0;
       const app = express();
       app.use(express.json());
-      app.use(idempotency(db)); // skips multipart: the route below guards itself after its parser
-      app.post('/upload', multer().single('file'), idempotentRequest(db, (req) => requestHash(req.method, req.originalUrl, { fields: req.body, file: req.file?.buffer.toString('base64') })), (_req, res) => {
+      const keys = new IdempotencyKeys(db, 'this-process', 10_000);
+      app.use(idempotency(keys)); // skips multipart: the route below guards itself after its parser
+      app.post('/upload', multer().single('file'), idempotentRequest(keys, (req) => requestHash(req.method, req.originalUrl, { fields: req.body, file: req.file?.buffer.toString('base64') })), (_req, res) => {
         runs++;
         res.status(201).json({ run: runs });
       });

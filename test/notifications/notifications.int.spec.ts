@@ -27,6 +27,27 @@ const smsLines = (t: TestApp) =>
 const notificationsOf = async (t: TestApp, userId: string) => (await t.http.get(`/notifications?userId=${userId}`).expect(200)).body.items;
 const sentEvents = async (t: TestApp) => (await t.http.get('/events?type=notification.sent').expect(200)).body.items;
 
+describe('notifications to a slow SMTP server', () => {
+  it('when twelve users get a bill at once, then their mails go out side by side over the pooled connections only', async () => {
+    const sink = await startSmtpSink({ delayMs: 50 });
+    const t = await startTestApp({ SMTP_URL: sink.url, SMTP_POOL_SIZE: '3', MODULES });
+    try {
+      const users = [];
+      for (let i = 0; i < 12; i++) users.push(await createUser(t, null));
+      const bills = users.map((u) => createBillCreatedEvent(randomUUID(), u.id, 100, 'EUR', '2030-01-31', null));
+      await t.app.host.commit((uow) => uow.append(bills));
+      await t.settle();
+      expect(sink.messages.map((m) => m.to[0]).sort()).to.deep.equal(users.map((u) => u.email).sort());
+      // Three connections, reused for all twelve mails (without a pool: one each), and mails taken side by side.
+      expect(sink.connections()).to.be.at.most(3);
+      expect(sink.maxConcurrent()).to.be.at.least(2);
+    } finally {
+      await t.stop();
+      await sink.close();
+    }
+  });
+});
+
 describe('notifications over real SMTP', () => {
   let sink: SmtpSink;
   let t: TestApp;
@@ -61,7 +82,7 @@ describe('notifications over real SMTP', () => {
       const events = await sentEvents(t);
       expect(events).to.have.length(2);
       expect(events[1].payload).to.deep.equal({ notificationId: items[1].id, userId: user.id, channel: 'sms', template: 'bill.created', recipient: '+15551234567', causationEventId: bill.id });
-      expect(events[1].metadata).to.deep.equal({ correlationId: 'corr-1', causationId: bill.id });
+      expect(events[1].metadata).to.deep.equal({ correlationId: 'corr-1', causationId: bill.id, actor: null });
     });
   });
 

@@ -1,21 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import { createLogger } from '../../src/logger.js';
+import { captureLog } from '../support/captureLog.js';
 import { startTestApp, type TestApp } from '../support/testApp.js';
 import { opsProbeModule, probeControl } from './support/opsProbe.js';
-
-/** pino output as parsed lines. */
-export function captureLog() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, log: createLogger('debug', stream) };
-}
 
 interface Envelope {
   id: string;

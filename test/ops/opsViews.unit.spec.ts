@@ -32,8 +32,8 @@ describe('operations views (pure parts)', () => {
         broker: { mode: 'rabbitmq', connected: false, ready: false, relayedTotal: 0, failedDeliveries: 0 },
         outbox: { pending: 4, oldestPendingAt: '2030-01-01T00:00:00Z', oldestPendingAgeSeconds: 60, lastError: 'refused' },
         subscribers: [
-          { subscriber: 'mail', kind: 'reaction', types: ['*'], checkpoint: 1, checkpointAt: '2030-01-01T00:00:00Z', head: 9, lag: 8, pending: 3, pendingCapped: false, deadLetters: 0 },
-          { subscriber: 'fresh', kind: 'reaction', types: ['*'], checkpoint: 9, checkpointAt: '2030-01-01T00:00:59Z', head: 9, lag: 0, pending: 1, pendingCapped: false, deadLetters: 0 },
+          { subscriber: 'mail', kind: 'reaction', types: ['*'], checkpoint: 1, checkpointAt: '2030-01-01T00:00:00Z', head: 9, lag: 8, pending: 3, pendingCapped: false, deadLetters: 0, lagEvents: null },
+          { subscriber: 'fresh', kind: 'reaction', types: ['*'], checkpoint: 9, checkpointAt: '2030-01-01T00:00:59Z', head: 9, lag: 0, pending: 1, pendingCapped: false, deadLetters: 0, lagEvents: null },
         ],
         deadLetters: { total: 2, bySubscriber: { mail: 2 } },
         queues: [{ queue: 'paybus.mail', messages: 5, consumers: 0 }],

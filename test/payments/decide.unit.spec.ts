@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { decideOutcome, decideReservation, evolvePayableBill, paymentFromEvent } from '../../modules/payments/index.js';
+import { decideOutcome, decideReservation, evolvePayableBill, ownBill, paymentFromEvent } from '../../modules/payments/index.js';
 import type { Attempt } from '../../modules/payments/index.js';
-import { ConflictError, UnprocessableError } from '../../src/errors.js';
+import { ConflictError, MissingStateError, NotFoundError, UnprocessableError } from '../../src/errors.js';
 import { createBillCreatedEvent, createBillPaidEvent } from '../../src/events/catalog.js';
 import { DeciderSpec } from '../support/DeciderSpec.js';
 
@@ -13,17 +13,26 @@ const now = '2030-01-01T00:00:00.000Z';
 const created = createBillCreatedEvent(billId, userId, 4200, 'EUR', '2030-01-31', null, { version: 1 });
 const paid = createBillPaidEvent(billId, userId, randomUUID(), 4200, 'EUR', now, { version: 2 });
 const pay = (extra: Partial<{ amount: number; currency: string }> = {}) => ({ paymentId: randomUUID(), billId, amount: 4200, currency: 'EUR', source: 'tok_visa', ...extra });
-const attempt = (state: Attempt['state']): Attempt => ({ id: randomUUID(), billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state, correlationId: 'c', reservedAt: now });
+const attempt = (state: Attempt['state']): Attempt => ({ id: randomUUID(), billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state, correlationId: 'c', actor: null, reservedAt: now });
 
 describe('payments rules', () => {
+  describe('whose bill a caller may pay', () => {
+    it("given a caller bound to the bill's user or to none, then the bill; bound to another user, then 404 as for no bill", () => {
+      spec.given([created]).when((bill) => ownBill(bill, billId, userId)).then((bill) => expect(bill).to.include({ billId }));
+      spec.given([created]).when((bill) => ownBill(bill, billId, null)).then((bill) => expect(bill).to.include({ billId }));
+      spec.given([created]).when((bill) => ownBill(bill, billId, randomUUID())).thenThrows(NotFoundError, /no bill/);
+      spec.given([]).when((bill) => ownBill(bill, billId, randomUUID())).then((bill) => expect(bill).to.equal(undefined));
+    });
+  });
+
   describe('reserve a payment', () => {
     it('given an open bill and no live attempt, then a processing reservation is made for the bill', () => {
       const cmd = pay();
       spec
         .given([created])
-        .when((bill) => decideReservation(bill, undefined, cmd, { correlationId: 'c' }, now))
+        .when((bill) => decideReservation(bill, undefined, cmd, { correlationId: 'c', actor: 'svc-1' }, now))
         .then((reservation) =>
-          expect(reservation).to.deep.equal({ id: cmd.paymentId, billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state: 'processing', correlationId: 'c', reservedAt: now }),
+          expect(reservation).to.deep.equal({ id: cmd.paymentId, billId, userId, amount: 4200, currency: 'EUR', source: 'tok_visa', state: 'processing', correlationId: 'c', actor: 'svc-1', reservedAt: now }),
         );
     });
 
@@ -83,6 +92,10 @@ describe('payments rules', () => {
     it('is open when created, paid by the payment of bill.paid, and a repeated bill.created changes nothing', () => {
       const fold = spec.given([created, paid, created]).when((bill) => bill);
       fold.then((bill) => expect(bill).to.deep.include({ status: 'paid', paidBy: paid.payload.paymentId, amount: 4200 }));
+    });
+
+    it('refuses a bill.paid before its bill.created instead of dropping it', () => {
+      expect(() => evolvePayableBill(undefined, paid)).to.throw(MissingStateError, `bill.paid ${paid.id} is about bill ${paid.payload.billId}`);
     });
   });
 });

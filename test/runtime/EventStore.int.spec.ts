@@ -82,6 +82,24 @@ describe('EventStore (real database)', () => {
     expect(await store.readAll()).to.have.length(1);
   });
 
+  it('stores a batch over several streams in the order given, each event under its own position', async () => {
+    const [a, b] = [randomUUID(), randomUUID()];
+    const batch = [created(a), created(b), createUserUpdatedEvent(a, { name: 'A2' }, { version: 2 }), createUserUpdatedEvent(b, { name: 'B2' }, { version: 2 })];
+    const stored = await append(batch);
+    expect(stored.map((e) => [e.id, e.position])).to.deep.equal(batch.map((e, i) => [e.id, i + 1]));
+    expect((await store.readAll()).map((e) => [e.id, e.aggregateId, e.version])).to.deep.equal(batch.map((e) => [e.id, e.aggregateId, e.version]));
+  });
+
+  it('when a retried batch is partly stored already, then it stores the rest and returns only those', async () => {
+    const a = randomUUID();
+    const first = created(a);
+    const second = createUserUpdatedEvent(a, { name: 'B' }, { version: 2 });
+    await append([first]);
+    const stored = await append([first, second]);
+    expect(stored.map((e) => [e.id, e.position])).to.deep.equal([[second.id, 2]]);
+    expect((await store.getEvents(a)).map((e) => e.id)).to.deep.equal([first.id, second.id]);
+  });
+
   it('reads the log by position, with after, limit, types and aggregate', async () => {
     const a = randomUUID();
     await append([created(a)]);

@@ -94,6 +94,32 @@ describeOnPostgres('global positions on PostgreSQL', () => {
     expect(fruitfulReadsWhileWriting).to.be.greaterThan(1); // the reader really raced the writers
   });
 
+  it('when an append commits, then a listener for commits hears of it, and never of an append rolled back', async () => {
+    const storage = await open();
+    const store = new EventStore(storage);
+    let heard = 0;
+    let wake = () => {};
+    const stop = await storage.listenForCommits(() => {
+      heard++;
+      wake();
+    });
+    try {
+      const undone = new Error('undo');
+      const rolledBack = await storage.transaction(async (tx) => {
+        await store.append(tx, [newUser()]);
+        throw undone;
+      }).catch((error: unknown) => error);
+      expect(rolledBack).to.equal(undone);
+      const woken = new Promise<void>((resolve) => (wake = resolve));
+      await storage.transaction((tx) => store.append(tx, [newUser()]));
+      await woken;
+      // Notifications reach a listener in commit order: one from the rolled-back append would have come first.
+      expect(heard).to.equal(1);
+    } finally {
+      await stop();
+    }
+  });
+
   it('when the append lock is left out, then a reader that has read a later commit misses the earlier position committed after it', async () => {
     const storage = await open();
     const store = new EventStore(storage, { appendLock: false });

@@ -23,6 +23,8 @@ export function testConfig(env: Record<string, string> = {}, dir = tempDir()): C
     RETRY_MIN_MS: '1',
     RETRY_MAX_MS: '5',
     PAYMENT_GATEWAY_LATENCY_MS: '1',
+    // A job a killed process held is taken over once its lease expires: soon, in tests.
+    LEASE_TTL_MS: '1500',
     LOG_LEVEL: 'silent',
     PORT: '0',
     ...env,

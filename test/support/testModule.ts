@@ -10,8 +10,14 @@ export type ProbeBehaviour = (event: EventEnvelope, ctx: ReactionContext) => voi
 
 let seq = 0;
 
+/** How the probe reaction orders its events (default: by aggregate) and how many keys it handles at once. */
+export interface ProbeOptions {
+  orderingKey?(event: EventEnvelope): string;
+  concurrency?: number;
+}
+
 /** A module named like a real one only because the host's type asks for a module name. */
-export function probeModule(types: string[], behaviour: ProbeBehaviour = () => {}): ModuleDefinition {
+export function probeModule(types: string[], behaviour: ProbeBehaviour = () => {}, options: ProbeOptions = {}): ModuleDefinition {
   return {
     name: 'analytics',
     migrations: probeMigrations,
@@ -20,6 +26,7 @@ export function probeModule(types: string[], behaviour: ProbeBehaviour = () => {
         {
           name: 'probe.reaction',
           types,
+          ...options,
           handle: async (event, ctx) => {
             await behaviour(event, ctx);
             await ctx.commit(({ tx }) => tx.run('INSERT INTO probe_effects (seq, event_id, attempt, handled_at) VALUES (?, ?, ?, ?)', [++seq, event.id, ctx.attempt, new Date().toISOString()]));

@@ -1,16 +1,16 @@
 import { expect } from 'chai';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { ConflictError, MissingStateError, NotFoundError } from '../../src/errors.js';
 import { decideCreateUser, decideUpdateUser, evolveUser } from '../../modules/users/index.js';
 import type { UserState } from '../../modules/users/index.js';
 
-const ctx = { correlationId: 'c-1', causationId: null };
+const ctx = { correlationId: 'c-1', causationId: null, actor: 'svc-1' };
 const ada: UserState = { id: 'u-1', email: 'ada@x.test', name: 'Ada', phone: null, version: 1, createdAt: 't0', updatedAt: 't0' };
 
 describe('users decide (given state, when command, then events or error)', () => {
   it('given a free email, when creating, then user.created at version 1', () => {
     const [event] = decideCreateUser({ userId: 'u-2', email: 'b@x.test', name: 'B', phone: null }, undefined, ctx);
     expect(event).to.include({ type: 'user.created', aggregateId: 'u-2', version: 1 });
-    expect(event!.metadata).to.deep.equal({ correlationId: 'c-1', causationId: null });
+    expect(event!.metadata).to.deep.equal({ correlationId: 'c-1', causationId: null, actor: 'svc-1' });
   });
 
   it('given the email belongs to someone, when creating, then Conflict', () => {
@@ -37,5 +37,6 @@ describe('users decide (given state, when command, then events or error)', () =>
     const s1 = evolveUser(undefined, created!)!;
     const [updated] = decideUpdateUser(s1, { name: 'C2' }, undefined, ctx);
     expect(evolveUser(s1, updated!)).to.include({ id: 'u-3', name: 'C2', email: 'c@x.test', version: 2 });
+    expect(() => evolveUser(undefined, updated!), 'a user.updated before its user.created').to.throw(MissingStateError, 'user u-3');
   });
 });

@@ -107,6 +107,6 @@ describe('users over HTTP', () => {
   it('keeps a caller\'s X-Correlation-Id on the events the request causes', async () => {
     const res = await t.http.post('/users').set('X-Correlation-Id', 'trace-123').send({ email: 'k@x.test', name: 'K' }).expect(201);
     expect(res.headers['x-correlation-id']).to.equal('trace-123');
-    expect((await t.app.store.getEvents(res.body.id))[0]!.metadata).to.deep.equal({ correlationId: 'trace-123', causationId: null });
+    expect((await t.app.store.getEvents(res.body.id))[0]!.metadata).to.deep.equal({ correlationId: 'trace-123', causationId: null, actor: null });
   });
 });

@@ -5,12 +5,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { BROKER_URL, deleteBrokerObjects, ExchangeTap, uniqueName } from './broker.js';
 import { type InspectedDatabase, postgresInspector, postgresSchema, sqliteInspector } from './database.js';
-import { PaybusProcess } from './paybus.js';
+import { type Entry, PaybusProcess } from './paybus.js';
 import type { ScenarioContext } from './types.js';
 
 export class Deployment {
   readonly processes: PaybusProcess[] = [];
   readonly tap: ExchangeTap;
+  /** Sent with the audit's own requests: the Authorization of a deployment with auth on. */
+  headers: Record<string, string> = {};
 
   private constructor(
     readonly dir: string,
@@ -59,9 +61,9 @@ export class Deployment {
     return d;
   }
 
-  async start(extra: Record<string, string> = {}): Promise<PaybusProcess> {
+  async start(extra: Record<string, string> = {}, entry: Entry = 'main'): Promise<PaybusProcess> {
     // LOG_LEVEL warn hides the "listening" line, which is how the port is found: that one line is info.
-    const p = await PaybusProcess.start({ ...this.env, LOG_LEVEL: 'info', ...extra });
+    const p = await PaybusProcess.start({ ...this.env, LOG_LEVEL: 'info', ...extra }, undefined, entry);
     this.processes.push(p);
     return p;
   }

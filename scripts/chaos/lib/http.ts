@@ -58,8 +58,8 @@ export async function postJson(base: string, path: string, body: unknown, header
   return send(base, { method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 }
 
-export async function getJson<T>(base: string, path: string): Promise<T> {
-  const a = await send(base, { method: 'GET', path });
+export async function getJson<T>(base: string, path: string, headers: Record<string, string> = {}): Promise<T> {
+  const a = await send(base, { method: 'GET', path, headers });
   if (a.status !== 200) throw new Error(`GET ${path}: ${a.status} ${a.text.slice(0, 200)}`);
   return JSON.parse(a.text) as T;
 }

@@ -1,8 +1,11 @@
-// Runs paybus as a real child process (src/main.ts through tsx) and finds the port it listens on.
+// Runs paybus as a real child process (src/main.ts, or the worker entry src/worker.ts, through tsx) and finds the
+// port it listens on.
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
-const MAIN = path.resolve('src/main.ts');
+/** `npm start` and `npm run worker`: a worker is the same process, refusing memory mode. */
+const ENTRIES = { main: path.resolve('src/main.ts'), worker: path.resolve('src/worker.ts') };
+export type Entry = keyof typeof ENTRIES;
 
 export class PaybusProcess {
   private tail: string[] = [];
@@ -16,8 +19,8 @@ export class PaybusProcess {
     return this.proc.pid!;
   }
 
-  static start(env: Record<string, string>, timeoutMs = 60_000): Promise<PaybusProcess> {
-    const proc = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  static start(env: Record<string, string>, timeoutMs = 60_000, entry: Entry = 'main'): Promise<PaybusProcess> {
+    const proc = spawn(process.execPath, ['--import', 'tsx', ENTRIES[entry]], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     const keep = (chunk: Buffer) => {
       lines.push(...chunk.toString().split('\n').filter(Boolean));

@@ -13,9 +13,27 @@ export function outcome(runs: number, a: AuditResult, extraNotes: string[] = [],
     eventsDelivered: a.eventsDelivered,
     lost: a.lost,
     duplicateEffects: a.duplicateEffects,
+    doubleCharges: a.doubleCharges,
     notes: [...extraNotes, ...a.notes],
     ok: ok && sound,
     metrics: { ...a.counts, ...metrics },
+  };
+}
+
+/** One result of several phases: counts added up, each phase's notes and metrics under its name. */
+export function combine(phases: Record<string, Outcome>): Outcome {
+  const all = Object.entries(phases);
+  const sum = (f: (o: Outcome) => number) => all.reduce((n, [, o]) => n + f(o), 0);
+  return {
+    runs: sum((o) => o.runs),
+    eventsLogged: sum((o) => o.eventsLogged),
+    eventsDelivered: sum((o) => o.eventsDelivered),
+    lost: sum((o) => o.lost),
+    duplicateEffects: sum((o) => o.duplicateEffects),
+    doubleCharges: sum((o) => o.doubleCharges),
+    notes: all.flatMap(([name, o]) => o.notes.map((n) => `${name}: ${n}`)),
+    ok: all.every(([, o]) => o.ok),
+    metrics: Object.fromEntries(all.flatMap(([name, o]) => Object.entries(o.metrics).map(([k, v]) => [`${name}.${k}`, v]))),
   };
 }
 

@@ -6,12 +6,17 @@ import type { InspectedDatabase } from './database.js';
 
 export type Snapshot = Map<string, string>;
 
+/** Columns that move with the clock, not with requests: a lease's holder renews its expiry every few seconds. */
+const CLOCK_COLUMNS: Record<string, readonly string[]> = { leases: ['expires_at'] };
+
 /** table name (or folder) → hash of its sorted rows (or file names and sizes). */
 export async function snapshot(db: InspectedDatabase, folders: readonly string[]): Promise<Snapshot> {
   const out: Snapshot = new Map();
   for (const table of await db.tables()) {
+    const skip = CLOCK_COLUMNS[table] ?? [];
+    const kept = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).filter(([column]) => !skip.includes(column)));
     // Table names come from the schema, never from input; quoting covers any odd character.
-    const rows = (await db.all(`SELECT * FROM "${table.replaceAll('"', '""')}"`)).map((r) => JSON.stringify(r)).sort();
+    const rows = (await db.all(`SELECT * FROM "${table.replaceAll('"', '""')}"`)).map((r) => JSON.stringify(kept(r as Record<string, unknown>))).sort();
     out.set(`table ${table} (${rows.length} rows)`, createHash('sha256').update(rows.join('\n')).digest('hex'));
   }
   for (const folder of folders) {

@@ -8,8 +8,10 @@ export interface ScenarioResult {
   eventsDelivered: number;
   lost: number;
   duplicateEffects: number;
+  /** Bills charged, or paid, by more than one payment. */
+  doubleCharges: number;
   notes: string[];
-  /** False when a check other than lost/duplicates failed (a 5xx, a leak, a changed table, a missing DLQ entry). */
+  /** False when a check other than lost/duplicates/double charges failed (a 5xx, a leak, a changed table, a missing DLQ entry). */
   ok: boolean;
   /** Measurements behind the notes (recovery times, slopes, counts). */
   metrics: Record<string, number | string | number[]>;

@@ -11,9 +11,30 @@ export interface Accepted {
   /** Writes answered 4xx other than the expected ones. */
   refused: number;
   latenciesMs: number[];
+  /** Writes sent again, with their Idempotency-Key, after the first try got no answer (see BurstOptions.retry). */
+  retries: Retry[];
 }
 
-export const emptyAccepted = (): Accepted => ({ users: [], bills: [], payments: [], serverErrors: 0, refused: 0, latenciesMs: [] });
+export interface Retry {
+  path: string;
+  body: unknown;
+  key: string;
+  /** The second try's answer; undefined when it got none either. */
+  answer: Answer | undefined;
+}
+
+export const emptyAccepted = (): Accepted => ({ users: [], bills: [], payments: [], serverErrors: 0, refused: 0, latenciesMs: [], retries: [] });
+
+/** What the retries were answered: "2×/payments 409, 1×/users 201 replayed". */
+export function retrySummary(acc: Accepted): string {
+  const counts = new Map<string, number>();
+  for (const r of acc.retries) {
+    const replayed = r.answer?.headers['idempotent-replayed'] === 'true' ? ' replayed' : '';
+    const key = `${r.path} ${r.answer ? r.answer.status : 'no answer'}${replayed}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${n}×${k}`).join(', ');
+}
 
 export interface BurstOptions {
   writers: number;
@@ -23,13 +44,34 @@ export interface BurstOptions {
   maxCycles: number;
   /** Pause between cycles, for a steady load instead of a burst. */
   pauseMs?: number;
+  /**
+   * Every write carries an Idempotency-Key, and one that gets no answer (the process died, the connection broke)
+   * is sent once more with the same key to `base()` again: another replica, as a client behind a balancer would.
+   */
+  retry?: boolean;
+  /** Told of every answer as it arrives (a scenario may kill the process that just gave it). */
+  onAnswer?(base: string, path: string, answer: Answer): void;
 }
 
 const phone = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 
-/** One write; undefined when the process did not answer (killed, or the connection broke). */
-async function write(base: string, path: string, body: unknown, acc: Accepted): Promise<Answer | undefined> {
-  const answer = await postJson(base, path, body).catch(() => undefined);
+type Base = () => string | undefined;
+
+async function attempt(base: string | undefined, path: string, body: unknown, headers: Record<string, string>, options: BurstOptions): Promise<Answer | undefined> {
+  if (!base) return undefined;
+  const answer = await postJson(base, path, body, headers).catch(() => undefined);
+  if (answer) options.onAnswer?.(base, path, answer);
+  return answer;
+}
+
+/** One write, to `base()` at the time; undefined when no process answered (killed, or the connection broke). */
+async function write(base: Base, path: string, body: unknown, acc: Accepted, options: BurstOptions): Promise<Answer | undefined> {
+  const headers: Record<string, string> = options.retry ? { 'idempotency-key': randomUUID() } : {};
+  let answer = await attempt(base(), path, body, headers, options);
+  if (!answer && options.retry) {
+    answer = await attempt(base(), path, body, headers, options);
+    acc.retries.push({ path, body, key: headers['idempotency-key']!, answer });
+  }
   if (!answer) return undefined;
   acc.latenciesMs.push(answer.ms);
   if (answer.status >= 500) acc.serverErrors++;
@@ -37,29 +79,31 @@ async function write(base: string, path: string, body: unknown, acc: Accepted): 
   return answer;
 }
 
-async function cycle(base: string, tag: string, acc: Accepted): Promise<boolean> {
-  const user = await write(base, '/users', { email: `${tag}@chaos.test`, name: `Chaos ${tag}`, phone: phone() }, acc);
+async function cycle(base: Base, tag: string, acc: Accepted, options: BurstOptions): Promise<boolean> {
+  const user = await write(base, '/users', { email: `${tag}@chaos.test`, name: `Chaos ${tag}`, phone: phone() }, acc, options);
   if (user?.status !== 201) return user !== undefined;
   const userId = (JSON.parse(user.text) as { id: string }).id;
   acc.users.push(userId);
   const amount = 100 + Math.floor(Math.random() * 10_000);
-  const bill = await write(base, '/bills', { userId, amount, currency: 'EUR', dueDate: '2030-06-30', description: `chaos ${tag}` }, acc);
+  const bill = await write(base, '/bills', { userId, amount, currency: 'EUR', dueDate: '2030-06-30', description: `chaos ${tag}` }, acc, options);
   if (bill?.status !== 201) return bill !== undefined;
   const billId = (JSON.parse(bill.text) as { id: string }).id;
   acc.bills.push(billId);
   const source = Math.random() < 0.1 ? 'tok_chargeDeclined' : 'tok_visa';
-  const payment = await write(base, '/payments', { billId, amount, currency: 'EUR', source }, acc);
+  const payment = await write(base, '/payments', { billId, amount, currency: 'EUR', source }, acc, options);
   if (payment?.status === 201) acc.payments.push((JSON.parse(payment.text) as { id: string }).id);
   return payment !== undefined;
 }
 
-/** Runs the burst against `base()` (read per cycle, so a restarted process is picked up); resolves when all writers stop. */
-export async function writeBurst(base: () => string | undefined, acc: Accepted, options: BurstOptions): Promise<void> {
+/**
+ * Runs the burst against `base()`, read for every write (so a restarted process is picked up, and a scenario can
+ * spread the writes over replicas); resolves when all writers stop.
+ */
+export async function writeBurst(base: Base, acc: Accepted, options: BurstOptions): Promise<void> {
   const run = randomUUID().slice(0, 8);
   const writer = async (w: number) => {
     for (let i = 0; i < options.maxCycles && !options.stop() && Date.now() < options.deadline; i++) {
-      const url = base();
-      const answered = url ? await cycle(url, `${run}-${w}-${i}`, acc) : false;
+      const answered = await cycle(base, `${run}-${w}-${i}`, acc, options);
       // No answer: the process is gone (or restarting); wait rather than spin.
       if (!answered) await new Promise((r) => setTimeout(r, 100));
       else if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs));

@@ -1,5 +1,6 @@
 // The live dashboard: polls /dashboard/data every 2 s, keeps a short history for the charts, and (with the
-// admin token kept in sessionStorage) lists dead letters with a retry button.
+// admin token kept in sessionStorage) lists dead letters with a retry button. With auth on, the data itself needs
+// that token.
 import { barChart, lineChart, PALETTE } from './charts.js';
 
 const POLL_MS = 2000;
@@ -103,10 +104,14 @@ function renderTables(data, now) {
     return el('tr', {},
       el('td', {}, el('code', { textContent: s.subscriber })), el('td', { textContent: s.kind }), el('td', { textContent: s.types.join(', ') }),
       el('td', { className: 'num', textContent: `${s.checkpoint} / ${s.head}` }), el('td', { className: 'num', textContent: `${s.pending}${s.pendingCapped ? '+' : ''}` }),
+      el('td', { className: 'num', textContent: s.lagEvents === null ? '–' : String(s.lagEvents) }),
       el('td', { className: 'num', textContent: String(data.retries[s.subscriber] ?? 0) }),
       el('td', { className: 'num', textContent: l ? `${l.p50.toFixed(3)} / ${l.p99.toFixed(3)}` : '–' }),
       el('td', { className: 'num', textContent: String(s.deadLetters) }), el('td', { textContent: ago(s.checkpointAt, now) }));
   }));
+  $('lease-rows').replaceChildren(...(data.leases ?? []).map((l) => el('tr', {},
+    el('td', {}, el('code', { textContent: l.name })), el('td', { textContent: `${l.host} (pid ${l.pid})` }),
+    el('td', { textContent: ago(l.since, now) }), el('td', { textContent: l.live ? 'held' : 'free (expired)' }))));
   $('recent-rows').replaceChildren(...data.recent.map((e) => el('tr', {},
     el('td', { className: 'num', textContent: String(e.position) }), el('td', { textContent: new Date(e.occurredAt).toLocaleTimeString() }),
     el('td', {}, el('code', { textContent: e.type })),
@@ -154,6 +159,14 @@ async function retryOne(id, button) {
   await refresh();
 }
 
+/** Auth is on and the data was refused: ask for a token with the admin scope (forgetting one that was refused). */
+function needToken() {
+  adminEnabled = true;
+  if (token()) return forgetToken('That token was refused: the dashboard needs the admin scope.');
+  showTokenState('auth is on: enter a token with the admin scope');
+  $('updated').textContent = 'waiting for a token';
+}
+
 function forgetToken(message) {
   sessionStorage.removeItem(TOKEN_KEY);
   showTokenState(message);
@@ -169,7 +182,9 @@ function showTokenState(message = '') {
 let polling;
 async function refresh() {
   try {
-    const res = await fetch('/dashboard/data', { cache: 'no-store' });
+    // With auth on the data needs the admin scope: the token given (ADMIN_TOKEN, or a token or key with admin) goes along.
+    const res = await fetch('/dashboard/data', { cache: 'no-store', headers: token() ? { authorization: `Bearer ${token()}` } : {} });
+    if (res.status === 401 || res.status === 403) return needToken();
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const data = await res.json();
     const now = Date.parse(data.now);

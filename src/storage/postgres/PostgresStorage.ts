@@ -1,6 +1,6 @@
 // The shared engine: a pg pool, one connection a transaction, advisory locks named within the schema.
 import pg from 'pg';
-import type { Params, Statement, Storage, Transaction } from '../Storage.js';
+import type { HeldLock, Params, Statement, Storage, Transaction } from '../Storage.js';
 import { isUniqueViolation, TransactionClosedError } from '../errors.js';
 import { type QueryMode, type TransactionConnection, TransactionScope } from '../TransactionScope.js';
 import { errorMessage } from '../../errors.js';
@@ -130,6 +130,64 @@ export class PostgresStorage implements Storage {
       // Ending the session releases its advisory locks, whether or not fn succeeded.
       await client.end().catch((error: unknown) => this.onError(error));
     }
+  }
+
+  /**
+   * LISTEN on a connection of its own for the notification every appending transaction sends at COMMIT (see the
+   * store's paybus_append). A broken connection is replaced after a second; `fn` is called then too, since
+   * commits may have gone unheard meanwhile.
+   */
+  async listenForCommits(fn: () => void): Promise<() => Promise<void>> {
+    const channel = `${this.schema}.events`;
+    let client: pg.Client | undefined;
+    let stopped = false;
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: this.url, types, application_name: 'paybus listener' });
+      c.on('notification', (message) => message.channel === channel && fn());
+      c.on('error', (error) => {
+        this.onError(error);
+        if (client === c && !stopped) {
+          client = undefined;
+          setTimeout(() => void reconnect(), 1000).unref();
+        }
+      });
+      await c.connect();
+      // The channel is an identifier (not a parameter): quoted, with any quote in the schema's name doubled.
+      await c.query(`LISTEN "${channel.replaceAll('"', '""')}"`);
+      client = c;
+    };
+    const reconnect = async () => {
+      if (stopped) return;
+      await connect().then(fn, () => setTimeout(() => void reconnect(), 1000).unref());
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      await client?.end().catch(() => {});
+    };
+  }
+
+  /** A session advisory lock on a connection of its own: a process that dies lets it go with its connection. */
+  async tryHoldLock(name: string): Promise<HeldLock | undefined> {
+    const client = new pg.Client({ connectionString: this.url, types, application_name: 'paybus' });
+    let lose: () => void = () => {};
+    const lost = new Promise<void>((resolve) => (lose = resolve));
+    client.on('error', (error) => {
+      this.onError(error);
+      lose();
+    });
+    client.on('end', () => lose());
+    await client.connect();
+    const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS held', [this.lockKey(name)]).catch(async (error: unknown) => {
+      await client.end().catch(() => {});
+      throw error;
+    });
+    if (!(rows[0] as { held: boolean }).held) {
+      await client.end().catch(() => {});
+      return undefined;
+    }
+    // Ending the session releases the lock.
+    return { lost, release: () => client.end().catch(() => {}) };
   }
 
   /** Lets what was asked for finish (a request, a checkpoint save), refuses what comes after, then closes the pool. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database, { type Statement as Prepared } from 'better-sqlite3';
 import { Mutex } from '../Mutex.js';
-import type { Params, Statement, Storage, Transaction, TransactionOptions } from '../Storage.js';
+import type { HeldLock, Params, Statement, Storage, Transaction, TransactionOptions } from '../Storage.js';
 import { type QueryMode, type TransactionConnection, TransactionScope } from '../TransactionScope.js';
 import { execute, StatementCache } from './StatementCache.js';
 import { WalCheckpointer } from './WalCheckpointer.js';
@@ -107,6 +107,14 @@ export class SqliteStorage implements Storage {
     let lock = this.locks.get(name);
     if (!lock) this.locks.set(name, (lock = new Mutex()));
     return lock.run(fn);
+  }
+
+  async tryHoldLock(name: string): Promise<HeldLock | undefined> {
+    let lock = this.locks.get(name);
+    if (!lock) this.locks.set(name, (lock = new Mutex()));
+    if (!lock.tryAcquire()) return undefined;
+    const held = lock;
+    return { lost: new Promise<void>(() => {}), release: async () => held.release() };
   }
 
   async close(): Promise<void> {
