@@ -14,7 +14,7 @@ export function createBillingCommands(commit: Commit) {
         const events = decideCreateBill({ billId, ...input, description }, await bills.hasUser(tx, input.userId), ctx);
         await append(events, { expectedVersion: 0 });
         return toBill((await bills.get(tx, billId))!);
-      });
+      }, { context: ctx });
     },
   };
 }

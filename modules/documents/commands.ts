@@ -38,10 +38,14 @@ export function createDocumentCommands({ db, commit }: { db: Sql; commit: Commit
       // The file is whole on disk before the event commits: a committed event never points at a missing file.
       await files.write(cmd.documentId, file.buffer);
       try {
-        return await commit(async ({ tx, append }) => {
+        const document = await commit(async ({ tx, append }) => {
           await append(decideUpload(cmd, await facts(tx, cmd), ctx), { expectedVersion: 0 });
           return (await documents.get(tx, cmd.documentId))!;
-        });
+        }, { context: ctx });
+        // The request's Idempotency-Key had committed its upload in a process that died before answering: that
+        // document is the answer, and the bytes written again here belong to nothing.
+        if (document.id !== cmd.documentId) await files.remove(cmd.documentId);
+        return document;
       } catch (error) {
         await files.remove(cmd.documentId);
         throw error;

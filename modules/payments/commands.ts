@@ -37,7 +37,7 @@ export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDep
           await payments.insertAttempt(tx, attempt, owner, leaseMs);
           return attempt;
         },
-        { grouped: true },
+        { context: ctx },
       );
     } catch (error) {
       // Two writers raced past the check (another process on the same database): the unique index refused the second.
@@ -57,7 +57,7 @@ export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDep
           await append(decideOutcome(attempt, result, ctx), { expectedVersion: 0 });
           return (await payments.getPayment(tx, attempt.id))!;
         },
-        { grouped: true },
+        { context: ctx },
       );
     } catch (error) {
       // This process's lease lapsed (a stall longer than it) and another resumed the attempt and recorded first: the

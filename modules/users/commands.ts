@@ -12,7 +12,7 @@ export function createUserCommands(commit: Commit) {
         const events = decideCreateUser({ userId, ...input }, await users.getByEmail(tx, input.email), ctx);
         await append(events, { expectedVersion: 0 });
         return toUser((await users.get(tx, userId))!);
-      });
+      }, { context: ctx });
     },
 
     updateUser(userId: string, changes: UserChanges, ctx: EventContext): Promise<User> {
@@ -22,7 +22,7 @@ export function createUserCommands(commit: Commit) {
         const events = decideUpdateUser(state, changes, owner, ctx);
         if (events.length > 0) await append(events, { expectedVersion: state!.version });
         return toUser((await users.get(tx, userId))!);
-      });
+      }, { context: ctx });
     },
   };
 }

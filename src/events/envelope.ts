@@ -1,6 +1,7 @@
 // The event envelope of CONTRACT.md: the one shape events have in the store, on the bus and on the wire.
 import { v7 as timeOrderedUUID } from 'uuid';
 import { z } from 'zod';
+import type { KeyCommits } from '../runtime/module.js';
 
 /** Longest caller name an event records; a token naming a longer subject is refused (src/auth). */
 export const ACTOR_MAX = 255;
@@ -50,6 +51,8 @@ export interface EventContext {
   actor?: string | null;
   id?: string;
   occurredAt?: string;
+  /** A request with an Idempotency-Key: where its commits store their results (see Commit). Not part of any event. */
+  keyCommits?: KeyCommits;
 }
 
 /** Metadata for events caused by `cause` (an event): same correlation and caller, causation = that event. */

@@ -1,5 +1,7 @@
 // The idempotency_keys table: who answers a key (an owner with a lease on the database clock) and, once answered,
 // the response every repeat gets. Built once by the composition root and shared by every route that guards keys.
+import { ConflictError } from '../errors.js';
+import type { KeyCommits } from '../runtime/module.js';
 import type { Migration } from '../storage/migrate.js';
 import { databaseNowMs } from '../storage/clock.js';
 import { perEngine, type Storage, type Transaction } from '../storage/Storage.js';
@@ -31,6 +33,12 @@ export const idempotencyMigrations: Migration[] = [
     id: '002-key-lease',
     sql: 'ALTER TABLE idempotency_keys ADD COLUMN lease_expires_at BIGINT',
   },
+  {
+    // The results of the commits made for a running key (a JSON array, see KeyCommits), written in each commit's own
+    // transaction: a process taking the key over finds what its dead owner committed and does not commit it again.
+    id: '003-key-commits',
+    sql: 'ALTER TABLE idempotency_keys ADD COLUMN commits TEXT',
+  },
 ];
 
 export interface StoredResponse {
@@ -40,7 +48,12 @@ export interface StoredResponse {
   body: string;
 }
 
-export type Claim = { kind: 'first' } | { kind: 'replay'; response: StoredResponse } | { kind: 'mismatch' } | { kind: 'running' };
+/** `first`: this process answers the key; `commits` holds what a process that held it before committed (see KeyCommits). */
+export type Claim =
+  | { kind: 'first'; commits: KeyCommits }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'mismatch' }
+  | { kind: 'running' };
 
 interface KeyRow extends StoredResponse {
   hash: string;
@@ -60,13 +73,19 @@ const SQL = {
     (e) => `INSERT INTO idempotency_keys (key, request_hash, state, owner, created_at, lease_expires_at) VALUES (?, ?, 'running', ?, ?, ${databaseNowMs(e)} + ?)
       ON CONFLICT (key) DO NOTHING`,
   ),
-  // Conditional on the expired lease in the statement itself: of two processes taking one key over, one changes the row.
+  // Conditional on the expired lease in the statement itself: of two processes taking one key over, one changes the
+  // row. It returns the commits as they are when it takes the row: the owner before can no longer add to them.
   takeOver: perEngine(
-    (e) => `UPDATE idempotency_keys SET owner = ?, created_at = ?, lease_expires_at = ${databaseNowMs(e)} + ? WHERE key = ? AND state = 'running' AND ${EXPIRED(e)}`,
+    (e) =>
+      `UPDATE idempotency_keys SET owner = ?, created_at = ?, lease_expires_at = ${databaseNowMs(e)} + ? WHERE key = ? AND state = 'running' AND ${EXPIRED(e)}
+      RETURNING commits`,
   ),
+  saveCommits: `UPDATE idempotency_keys SET commits = ? WHERE key = ? AND owner = ? AND state = 'running'`,
   renew: perEngine((e) => `UPDATE idempotency_keys SET lease_expires_at = ${databaseNowMs(e)} + ? WHERE key = ? AND owner = ? AND state = 'running'`),
   complete: `UPDATE idempotency_keys SET state = 'done', status = ?, content_type = ?, location = ?, body = ? WHERE key = ? AND owner = ? AND state = 'running'`,
-  remove: `DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND state = 'running'`,
+  // A key whose request committed something is never removed: a retry must find those commits.
+  remove: `DELETE FROM idempotency_keys WHERE key = ? AND owner = ? AND state = 'running' AND commits IS NULL`,
+  release: `UPDATE idempotency_keys SET lease_expires_at = NULL WHERE key = ? AND owner = ? AND state = 'running'`,
   prune: 'DELETE FROM idempotency_keys WHERE created_at < ?',
 };
 
@@ -91,9 +110,13 @@ export class IdempotencyKeys {
     return (await this.storage.run(SQL.renew, [this.leaseMs, key, this.owner])) === 1;
   }
 
-  /** Frees a key this process claimed but will not answer from, so a retry runs again. */
+  /**
+   * Frees a key this process claimed but will not answer from, so a retry runs again. When the request committed
+   * something, the key stays with its commits and only its lease goes: the retry takes it over at once and answers
+   * from them rather than committing again.
+   */
   async forget(key: string): Promise<void> {
-    await this.storage.run(SQL.remove, [key, this.owner]);
+    if ((await this.storage.run(SQL.remove, [key, this.owner])) === 0) await this.storage.run(SQL.release, [key, this.owner]);
   }
 
   async finish(key: string, response: StoredResponse): Promise<void> {
@@ -104,12 +127,47 @@ export class IdempotencyKeys {
 
   private async claimIn(tx: Transaction, key: string, hash: string, now: Date): Promise<Claim> {
     await tx.run(SQL.prune, [new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString()]);
-    if ((await tx.run(SQL.insert, [key, hash, this.owner, now.toISOString(), this.leaseMs])) === 1) return { kind: 'first' };
+    if ((await tx.run(SQL.insert, [key, hash, this.owner, now.toISOString(), this.leaseMs])) === 1) return this.first(key, null);
     const row = (await tx.one<KeyRow>(SQL.get, [key]))!;
     if (row.hash !== hash) return { kind: 'mismatch' };
     if (row.state === 'done') return { kind: 'replay', response: row };
     // A live owner, in this process or another, is answering it now; an expired one was cut off (a crash, a kill).
     if (Number(row.live) === 1) return { kind: 'running' };
-    return (await tx.run(SQL.takeOver, [this.owner, now.toISOString(), this.leaseMs, key])) === 1 ? { kind: 'first' } : { kind: 'running' };
+    const taken = await tx.one<{ commits: string | null }>(SQL.takeOver, [this.owner, now.toISOString(), this.leaseMs, key]);
+    return taken ? this.first(key, taken.commits) : { kind: 'running' };
+  }
+
+  private first(key: string, commits: string | null): Claim {
+    return { kind: 'first', commits: new StoredCommits(key, this.owner, commits === null ? [] : (JSON.parse(commits) as unknown[])) };
+  }
+}
+
+/** The commits of one request as its key's row keeps them: results in commit order. */
+class StoredCommits implements KeyCommits {
+  /** Commits of this request passed so far: replayed, or made and committed here. */
+  private passed = 0;
+
+  constructor(
+    private readonly key: string,
+    private readonly owner: string,
+    /** Results committed for the key, by this process and any that held it before. */
+    private readonly results: unknown[],
+  ) {}
+
+  next(): { made: true; result: unknown } | { made: false } {
+    return this.passed < this.results.length ? { made: true, result: this.results[this.passed++] } : { made: false };
+  }
+
+  async save(tx: Transaction, result: unknown): Promise<void> {
+    const value = result ?? null;
+    // Fenced by the owner: a process that stalled past its lease, whose key another took over, commits nothing.
+    if ((await tx.run(SQL.saveCommits, [JSON.stringify([...this.results, value]), this.key, this.owner])) === 0) {
+      throw new ConflictError('the request was taken over by another process after this one stalled; retry it with the same Idempotency-Key');
+    }
+    // Counted once committed: a savepoint or transaction undone leaves the results as they were.
+    tx.afterCommit(() => {
+      this.results.push(value);
+      this.passed++;
+    });
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { actorOf } from '../auth/Caller.js';
 import type { EventContext } from '../events/envelope.js';
+import type { KeyCommits } from '../runtime/module.js';
 
 const SAFE = /^[A-Za-z0-9._:-]{1,200}$/;
 
@@ -14,7 +15,12 @@ export const correlation: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Event metadata for events a request causes directly: its correlation id and its caller. */
+/**
+ * Event metadata for events a request causes directly: its correlation id and its caller; with an Idempotency-Key,
+ * where the commands made for it store their results (pass it to `commit` as `context`).
+ */
 export function requestContext(res: Response): EventContext {
-  return { correlationId: res.locals.correlationId as string | undefined, causationId: null, actor: actorOf(res) };
+  const ctx: EventContext = { correlationId: res.locals.correlationId as string | undefined, causationId: null, actor: actorOf(res) };
+  if (res.locals.keyCommits) ctx.keyCommits = res.locals.keyCommits as KeyCommits;
+  return ctx;
 }

@@ -52,6 +52,8 @@ export function idempotentRequest(keys: IdempotencyKeys, hashOf: (req: Request) 
       case 'replay':
         return replay(res, claim.response);
       case 'first': {
+        // The commands this request makes store their results with the key (see KeyCommits and requestContext).
+        res.locals.keyCommits = claim.commits;
         const stop = renewWhileAnswering(keys, stored);
         recordResponse(
           res,

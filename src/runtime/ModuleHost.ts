@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { MigrationSet } from '../storage/migrate.js';
-import type { Storage, TransactionOptions } from '../storage/Storage.js';
+import type { Storage } from '../storage/Storage.js';
 import type { EventStore } from '../store/EventStore.js';
 import type { AsyncEventProcessor } from './AsyncEventProcessor.js';
 import type { Instance } from './Instance.js';
@@ -15,7 +15,7 @@ import { BackgroundJobs } from './BackgroundJobs.js';
 import { BatchRunner, type BatchRunnerOptions } from './BatchRunner.js';
 import { catchUpProjections } from './catchUpProjections.js';
 import type { EventTransport, Step, Subscriptions } from './EventTransport.js';
-import type { ModuleDefinition, ModuleDeps, PaybusModule, Projection, Reaction, UnitOfWork } from './module.js';
+import type { CommitOptions, ModuleDefinition, ModuleDeps, PaybusModule, Projection, Reaction, UnitOfWork } from './module.js';
 import type { SubscriberLedger } from './SubscriberLedger.js';
 import { type ProcessedSubscriber, projectionSubscriber, reactionSubscriber } from './subscribers.js';
 import type { UnitsOfWork } from './UnitOfWork.js';
@@ -86,7 +86,7 @@ export class ModuleHost {
   }
 
   /** The host's one write path (see UnitsOfWork). */
-  commit<T>(fn: (uow: UnitOfWork) => Promise<T>, options?: TransactionOptions): Promise<T> {
+  commit<T>(fn: (uow: UnitOfWork) => Promise<T>, options?: CommitOptions): Promise<T> {
     return this.deps.units.commit(fn, options);
   }
 

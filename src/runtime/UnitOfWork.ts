@@ -5,7 +5,7 @@ import { matchesAny } from '../events/patterns.js';
 import type { Storage, Transaction, TransactionOptions } from '../storage/Storage.js';
 import type { EventStore } from '../store/EventStore.js';
 import type { Outbox } from '../store/Outbox.js';
-import type { Commit, Projection, UnitOfWork } from './module.js';
+import type { Commit, CommitOptions, Projection, UnitOfWork } from './module.js';
 import type { ProcessedSubscriber } from './subscribers.js';
 
 /** A projection as the unit of work runs it inline: the subscriber records it (inbox, checkpoint). */
@@ -30,10 +30,21 @@ export class UnitsOfWork {
 
   /**
    * Grouped unless asked otherwise: the commits that many requests and subscribers ask for in one turn share one
-   * transaction where the engine gains from it (SQLite), each in its own savepoint.
+   * transaction where the engine gains from it (SQLite), each in its own savepoint. A commit for a request with an
+   * Idempotency-Key stores its result with the key, or returns the result a process before this one stored.
    */
-  commit: Commit = <T>(fn: (uow: UnitOfWork) => Promise<T>, options: TransactionOptions = { grouped: true }): Promise<T> =>
-    this.deps.storage.transaction((tx) => fn(this.within(tx)), options);
+  commit: Commit = <T>(fn: (uow: UnitOfWork) => Promise<T>, options: CommitOptions = {}): Promise<T> => {
+    const transaction: TransactionOptions = { grouped: options.grouped ?? true };
+    const keyCommits = options.context?.keyCommits;
+    if (!keyCommits) return this.deps.storage.transaction((tx) => fn(this.within(tx)), transaction);
+    const step = keyCommits.next();
+    if (step.made) return Promise.resolve(step.result as T);
+    return this.deps.storage.transaction(async (tx) => {
+      const result = await fn(this.within(tx));
+      await keyCommits.save(tx, result);
+      return result;
+    }, transaction);
+  };
 
   /** The unit of work of an open transaction. */
   within(tx: Transaction): UnitOfWork {

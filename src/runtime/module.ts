@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config, ModuleName } from '../config.js';
 import type { Instance } from './Instance.js';
-import type { EventEnvelope, StoredEvent } from '../events/envelope.js';
+import type { EventContext, EventEnvelope, StoredEvent } from '../events/envelope.js';
 import type { Migration } from '../storage/migrate.js';
 import type { Sql, Transaction, TransactionOptions } from '../storage/Storage.js';
 import type { AppendOptions, EventStore } from '../store/EventStore.js';
@@ -20,8 +20,32 @@ export interface UnitOfWork {
   savepoint<T>(fn: (uow: UnitOfWork) => Promise<T>): Promise<T>;
 }
 
-/** Runs `fn` in one transaction: read-model changes, events, outbox rows and inline projections commit together. */
-export type Commit = <T>(fn: (uow: UnitOfWork) => Promise<T>, options?: TransactionOptions) => Promise<T>;
+/**
+ * Runs `fn` in one transaction: read-model changes, events, outbox rows and inline projections commit together.
+ * Grouped (see TransactionOptions) unless `grouped: false`. A command made for a request passes the request's context
+ * as `context`: when the request carries an Idempotency-Key, the commit's result is stored with the key in the same
+ * transaction (see KeyCommits), so its result must be plain JSON.
+ */
+export type Commit = <T>(fn: (uow: UnitOfWork) => Promise<T>, options?: CommitOptions) => Promise<T>;
+
+export interface CommitOptions extends TransactionOptions {
+  /** The request (or event) the commit is made for: `requestContext(res)` in a route. */
+  context?: EventContext;
+}
+
+/**
+ * The commits made for one request that carries an Idempotency-Key, in order. Each stores its result with the key in
+ * its own transaction, so a process that takes the key over after this one died between a commit and its answer
+ * finds the commit made: it returns the stored result instead of committing again, and the route answers as the
+ * first would have. Where the key is no longer this process's (it stalled past its lease and another took over), the
+ * commit is refused and undone.
+ */
+export interface KeyCommits {
+  /** The next commit's stored result, when a process that held the key before made it. */
+  next(): { made: true; result: unknown } | { made: false };
+  /** Stores the next commit's result with the key in `tx`; throws ConflictError when the key is no longer this process's. */
+  save(tx: Transaction, result: unknown): Promise<void>;
+}
 
 /** An event as subscribers get it: from the store it carries its position; from RabbitMQ it does not. */
 export type DeliveredEvent = EventEnvelope & { position?: number };

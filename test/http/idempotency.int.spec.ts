@@ -11,6 +11,7 @@ import { IDEMPOTENCY_TTL_MS, IdempotencyKeys, idempotencyMigrations } from '../.
 import { databaseNowMs } from '../../src/storage/clock.js';
 import { perEngine } from '../../src/storage/Storage.js';
 import { errorMapper } from '../../src/http/problem.js';
+import { createUserCreatedEvent } from '../../src/events/catalog.js';
 import { runMigrations } from '../../src/storage/migrate.js';
 import { openStorage } from '../../src/storage/openStorage.js';
 import { startTestApp, tempDir, testConfig, type TestApp } from '../support/testApp.js';
@@ -148,6 +149,73 @@ describe('Idempotency-Key on POST routes', () => {
     expect(await t.app.storage.value('SELECT owner FROM idempotency_keys WHERE key = ?', ['lapsed'])).to.equal(t.app.instance.id);
     expect((await t.http.post('/bills').set('Idempotency-Key', 'lapsed').send(billBody(userId)).expect(201)).body).to.deep.equal(taken.body);
     expect(await count('bill.created')).to.equal(1);
+  });
+
+  /** The key's row as a process leaves it that committed the request's commands and died before storing its answer. */
+  const dieBeforeAnswering = (key: string) =>
+    t.app.storage.run(`UPDATE idempotency_keys SET state = 'running', status = NULL, content_type = NULL, location = NULL, body = NULL, owner = 'a-dead-replica', lease_expires_at = NULL WHERE key = ?`, [key]);
+
+  it('when the process answering a key committed the bill and died before storing its answer, then a repeat answers from that commit and bills once', async () => {
+    const userId = await createUser();
+    const first = await t.http.post('/bills').set('Idempotency-Key', 'died').send(billBody(userId)).expect(201);
+    expect(JSON.parse(String(await t.app.storage.value('SELECT commits FROM idempotency_keys WHERE key = ?', ['died'])))).to.deep.equal([first.body]);
+    await dieBeforeAnswering('died');
+    const again = await t.http.post('/bills').set('Idempotency-Key', 'died').send(billBody(userId)).expect(201);
+    expect(again.headers['idempotent-replayed']).to.equal(undefined);
+    expect(again.body).to.deep.equal(first.body);
+    expect(again.headers.location).to.equal(first.headers.location);
+    expect(await count('bill.created')).to.equal(1);
+  });
+
+  it('when the process answering a payment key died after recording it, then a repeat answers with that payment: one charge, one event', async () => {
+    const userId = await createUser();
+    const bill = (await t.http.post('/bills').send(billBody(userId)).expect(201)).body;
+    const pay = { billId: bill.id, amount: 4200, currency: 'EUR', source: 'tok_visa' };
+    const first = await t.http.post('/payments').set('Idempotency-Key', 'paid-then-died').send(pay).expect(201);
+    await dieBeforeAnswering('paid-then-died');
+    const again = await t.http.post('/payments').set('Idempotency-Key', 'paid-then-died').send(pay).expect(201);
+    expect(again.body).to.deep.equal(first.body);
+    expect(await charges()).to.equal(1);
+    expect(await count('payment.success')).to.equal(1);
+  });
+
+  it('when a request that committed ends in a server error, then its key keeps the commit and the retry answers from it at once', async () => {
+    const userId = await createUser();
+    const hash = requestHash('POST', '/bills', billBody(userId));
+    const keys = new IdempotencyKeys(t.app.storage, 'a-replica', 60_000);
+    const claim = await keys.claim('failed-after-commit', hash, new Date());
+    expect(claim.kind).to.equal('first');
+    if (claim.kind !== 'first') return;
+    const made = await t.app.host.commit(async () => ({ id: 'made-once' }), { context: { keyCommits: claim.commits } });
+    await keys.finish('failed-after-commit', { status: 500, contentType: null, location: null, body: '' });
+    // Not removed, and its lease is gone: a retry takes it over now, without waiting out the minute.
+    expect(await t.app.storage.value('SELECT commits FROM idempotency_keys WHERE key = ?', ['failed-after-commit'])).to.equal(JSON.stringify([made]));
+    const retry = await new IdempotencyKeys(t.app.storage, 'another-replica', 60_000).claim('failed-after-commit', hash, new Date());
+    expect(retry.kind).to.equal('first');
+    if (retry.kind !== 'first') return;
+    let ran = false;
+    const replayed = await t.app.host.commit(async () => ((ran = true), { id: 'made-twice' }), { context: { keyCommits: retry.commits } });
+    expect(replayed).to.deep.equal(made);
+    expect(ran).to.equal(false);
+  });
+
+  it('when a process stalled past its lease and another took its key over, then its next commit is refused and undone', async () => {
+    const userId = await createUser();
+    const hash = requestHash('POST', '/bills', billBody(userId));
+    const stalled = await new IdempotencyKeys(t.app.storage, 'a-stalled-replica', 1).claim('stalled', hash, new Date());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const taker = await new IdempotencyKeys(t.app.storage, 'another-replica', 60_000).claim('stalled', hash, new Date());
+    expect([stalled.kind, taker.kind]).to.deep.equal(['first', 'first']);
+    if (stalled.kind !== 'first') return;
+    const appendOne = () =>
+      t.app.host.commit(({ append }) => append([createUserCreatedEvent(randomUUID(), `${randomUUID()}@example.com`, 'Late', null)]), { context: { keyCommits: stalled.commits } });
+    const before = await count('user.created');
+    await appendOne().then(
+      () => expect.fail('the stalled process committed under a key it no longer held'),
+      (error: unknown) => expect((error as Error).name).to.equal('ConflictError'),
+    );
+    expect(await count('user.created')).to.equal(before);
+    expect(await t.app.storage.value('SELECT owner FROM idempotency_keys WHERE key = ?', ['stalled'])).to.equal('another-replica');
   });
 
   it('when requests with one key race, then only one runs: the others get 409 while it runs, then its replay', async () => {
