@@ -46,12 +46,16 @@ export interface BurstOptions {
   pauseMs?: number;
   /**
    * Every write carries an Idempotency-Key, and one that gets no answer (the process died, the connection broke)
-   * is sent once more with the same key to `base()` again: another replica, as a client behind a balancer would.
+   * is sent again with the same key to `base()`: another replica, as a client behind a balancer would; while that
+   * answers 409 (the dead one's key or payment still in progress) it is sent again, for up to RETRY_FOR_MS.
    */
   retry?: boolean;
   /** Told of every answer as it arrives (a scenario may kill the process that just gave it). */
   onAnswer?(base: string, path: string, answer: Answer): void;
 }
+
+/** How long a write that got no answer is sent again while it is answered 409: past any lease a test sets. */
+const RETRY_FOR_MS = 30_000;
 
 const phone = () => `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
 
@@ -69,7 +73,12 @@ async function write(base: Base, path: string, body: unknown, acc: Accepted, opt
   const headers: Record<string, string> = options.retry ? { 'idempotency-key': randomUUID() } : {};
   let answer = await attempt(base(), path, body, headers, options);
   if (!answer && options.retry) {
+    const until = Date.now() + RETRY_FOR_MS;
     answer = await attempt(base(), path, body, headers, options);
+    while (answer?.status === 409 && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      answer = await attempt(base(), path, body, headers, options);
+    }
     acc.retries.push({ path, body, key: headers['idempotency-key']!, answer });
   }
   if (!answer) return undefined;
