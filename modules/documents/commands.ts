@@ -14,13 +14,15 @@ export interface UploadInput {
 }
 
 export function createDocumentCommands({ db, commit }: { db: Sql; commit: Commit }, files: FileStore) {
-  const facts = async (sql: Sql, cmd: UploadDocument) => ({
-    userKnown: await documents.hasUser(sql, cmd.userId),
-    billOwner: cmd.billId === null ? undefined : await documents.billOwnerOf(sql, cmd.billId),
-  });
+  // A caller bound to one user does not learn that another user's bill exists: to them it is no bill at all.
+  const facts = async (sql: Sql, cmd: UploadDocument, boundTo: string | null) => {
+    const billOwner = cmd.billId === null ? undefined : await documents.billOwnerOf(sql, cmd.billId);
+    return { userKnown: await documents.hasUser(sql, cmd.userId), billOwner: boundTo !== null && billOwner !== boundTo ? undefined : billOwner };
+  };
 
   return {
-    async uploadDocument(input: UploadInput, ctx: EventContext): Promise<Document> {
+    /** `boundTo`: the caller acts for this user only, and another user's bill is no bill to it (422 "no such bill"). */
+    async uploadDocument(input: UploadInput, ctx: EventContext, boundTo: string | null = null): Promise<Document> {
       const { file } = input;
       if (!file) throw new ValidationError([{ field: 'file', message: 'is required' }]);
       if (file.buffer.length === 0) throw new ValidationError([{ field: 'file', message: 'must not be empty' }]);
@@ -34,12 +36,12 @@ export function createDocumentCommands({ db, commit }: { db: Sql; commit: Commit
         size: file.buffer.length,
         sha256: createHash('sha256').update(file.buffer).digest('hex'),
       };
-      decideUpload(cmd, await facts(db, cmd), ctx); // fail fast, before any byte is written
+      decideUpload(cmd, await facts(db, cmd, boundTo), ctx); // fail fast, before any byte is written
       // The file is whole on disk before the event commits: a committed event never points at a missing file.
       await files.write(cmd.documentId, file.buffer);
       try {
         const document = await commit(async ({ tx, append }) => {
-          await append(decideUpload(cmd, await facts(tx, cmd), ctx), { expectedVersion: 0 });
+          await append(decideUpload(cmd, await facts(tx, cmd, boundTo), ctx), { expectedVersion: 0 });
           return (await documents.get(tx, cmd.documentId))!;
         }, { context: ctx });
         // The request's Idempotency-Key had committed its upload in a process that died before answering: that

@@ -1,7 +1,7 @@
 // HTTP routes of the documents module: check the caller, parse, call one command or query, map.
 import { createHash } from 'node:crypto';
 import type { Request, Router } from 'express';
-import { type ModuleDeps, mustActFor, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, requireScope, type Sql, visibleTo } from '../../src/moduleKit.js';
+import { boundUser, type ModuleDeps, mustActFor, NotFoundError, parseIdParam, parseWith, requestContext, requestHash, requireScope, type Sql, visibleTo } from '../../src/moduleKit.js';
 import type { createDocumentCommands } from './commands.js';
 import { documentsRepository as documents } from './documentsRepository.js';
 import type { FileStore } from './FileStore.js';
@@ -26,7 +26,7 @@ export function documentsRoutes(
   router.post('/documents', requireScope('documents:write'), uploadMiddleware(deps.maxUploadBytes), deps.idempotentRequest(uploadHash), async (req, res) => {
     const fields = parseWith(uploadFields, req.body ?? {});
     mustActFor(res, fields.userId);
-    const document = await commands.uploadDocument({ userId: fields.userId, billId: fields.billId ?? null, file: req.file }, requestContext(res));
+    const document = await commands.uploadDocument({ userId: fields.userId, billId: fields.billId ?? null, file: req.file }, requestContext(res), boundUser(res));
     res.status(201).location(`/documents/${document.id}`).json(document);
   });
 

@@ -82,6 +82,13 @@ describe('auth: user-bound tokens', () => {
     await t.http.post('/payments').set(asAda).send({ billId: bob.billId, amount: 700, currency: 'EUR', source: 'tok_visa' }).expect(404);
     const upload = t.http.post('/documents').set(asAda).field('userId', bob.userId).attach('file', Buffer.from('x'), { filename: 'x.txt', contentType: 'text/plain' });
     expectForbidden(await upload);
+    // Its own user's document on another user's bill: answered as for a bill that does not exist, not "another user's".
+    const onBill = (billId: string) =>
+      t.http.post('/documents').set(asAda).field('userId', ada.userId).field('billId', billId).attach('file', Buffer.from('x'), { filename: 'x.txt', contentType: 'text/plain' });
+    const [others, unknown] = [await onBill(bob.billId), await onBill(randomUUID())];
+    expect(others.status).to.equal(422);
+    expect(others.body.errors).to.deep.equal(unknown.body.errors);
+    expect(others.body.detail.replace(/[0-9a-f-]{36}/g, 'ID')).to.equal(unknown.body.detail.replace(/[0-9a-f-]{36}/g, 'ID'));
     expect(await t.app.store.headPosition(), 'nothing was recorded for the refused requests').to.equal(head);
     expect((await t.http.get(`/bills/${bob.billId}`).set(office).expect(200)).body.status).to.equal('payment_failed');
 
