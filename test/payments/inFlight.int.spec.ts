@@ -8,7 +8,7 @@ import type { PaybusApp } from '../../src/createApp.js';
 import { perEngine } from '../../src/storage/Storage.js';
 import { waitUntil } from '../broker/support/broker.js';
 import { startAppIn, startTestApp, tempDir, testConfig, type TestApp } from '../support/testApp.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 const MODULES = 'users,billing,payments';
 
@@ -81,12 +81,7 @@ describe('payment attempts in flight: owner and lease', () => {
 });
 
 describe('payment attempts in flight on two replicas of one PostgreSQL database', function () {
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: these run in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('never resumes the other replica’s live payment, even when its charge outlives a lease: the owner renews it', async () => {
     const dir = tempDir();

@@ -7,17 +7,12 @@ import { createUserCreatedEvent } from '../../src/events/catalog.js';
 import { waitUntil } from '../broker/support/broker.js';
 import { startAppIn, type TestApp, tempDir, testConfig } from '../support/testApp.js';
 import { probeEffects, probeModule } from '../support/testModule.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 const TOKEN = 'admin-token-for-replica-tests-41d7';
 
 describe('a dead letter retried on two replicas at once', function () {
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: this runs in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('is re-delivered once: the second retry is 409 problem+json while the first runs, and 404 after it', async () => {
     const dir = tempDir();

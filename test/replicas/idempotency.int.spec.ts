@@ -5,17 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { waitUntil } from '../broker/support/broker.js';
 import { startAppIn, tempDir, testConfig } from '../support/testApp.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 const MODULES = 'users,billing,payments';
 
 describe('an Idempotency-Key on two replicas of one PostgreSQL database', function () {
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: these run in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('is 409 on the other replica while its owner answers, even past a lease, then the first response; another body is 422', async () => {
     const dir = tempDir();

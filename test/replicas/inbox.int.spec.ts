@@ -10,7 +10,7 @@ import type { ModuleDefinition } from '../../src/moduleKit.js';
 import { BatchRunner } from '../../src/runtime/BatchRunner.js';
 import { waitUntil } from '../broker/support/broker.js';
 import { startAppIn, type TestApp, tempDir, testConfig } from '../support/testApp.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 /** A transactional reaction whose first run stops inside its transaction until the test opens the gate. */
 function gatedModule(gate: Promise<void>, entered: number[]): ModuleDefinition {
@@ -34,12 +34,7 @@ function gatedModule(gate: Promise<void>, entered: number[]): ModuleDefinition {
 }
 
 describe('one event handled by two consumers at once on one PostgreSQL database', function () {
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: this runs in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite has one writer, so one consumer at a time');
-      this.skip();
-    }
-  });
+  onlyOnPostgres('SQLite has one writer, so one consumer at a time');
 
   it('makes one effect: the second consumer waits on the first’s inbox claim, then skips the event', async () => {
     const dir = tempDir();

@@ -1,28 +1,20 @@
 // A replica killed (SIGKILL) after a POST /bills with an Idempotency-Key committed and before the key's answer was
 // stored: the client retries on the survivor, which takes the key over once its lease expired and answers with the
 // bill the dead replica made. One bill, not two.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { spawnReplica } from './support/childReplica.js';
 import { startAppIn, tempDir, testConfig } from '../support/testApp.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 describe('a replica killed after committing a request and before storing its key’s answer', function () {
   this.timeout(60_000);
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: this runs in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('has the survivor answer the retry with the bill the dead one committed, once its lease expired', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/replicas/support/keyReplicaChild.ts', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<string | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const { child, lines, exited } = spawnReplica('keyReplicaChild.ts', dir);
     const first = await lines.next();
     const survivor = await startAppIn(dir, testConfig({ MODULES: 'users,billing' }, dir)).catch((error) => {
       child.kill('SIGKILL');

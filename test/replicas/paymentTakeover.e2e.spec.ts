@@ -1,28 +1,20 @@
 // A replica killed (SIGKILL) in the middle of charging a payment: the survivor, running beside it, claims the
 // attempt once the dead one's lease has expired and finishes it, with one charge and the bill paid.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '../broker/support/broker.js';
+import { spawnReplica } from './support/childReplica.js';
 import { startAppIn, tempDir, testConfig } from '../support/testApp.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 describe('a replica killed while it charges a payment', function () {
   this.timeout(60_000);
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: this runs in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('has the survivor finish the payment after the lease expired: one charge, one payment.success, the bill paid', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/replicas/support/paymentReplicaChild.ts', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<string | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    const { child, lines, exited } = spawnReplica('paymentReplicaChild.ts', dir);
     // The child first, so it also holds the resume job: the survivor must take over both.
     const first = await lines.next();
     const survivor = await startAppIn(dir, testConfig({ MODULES: 'users,billing,payments' }, dir)).catch((error) => {

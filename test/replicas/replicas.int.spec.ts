@@ -9,7 +9,7 @@ import type { MemoryTransport } from '../../src/runtime/MemoryTransport.js';
 import { brokerEnv, deleteBrokerObjects, OutsideConsumer, rabbitmqctl, requireBroker, waitUntil } from '../broker/support/broker.js';
 import { startAppIn, type TestApp, tempDir, testConfig } from '../support/testApp.js';
 import { probeEffects, probeModule } from '../support/testModule.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 const user = (name: string) => createUserCreatedEvent(randomUUID(), `${randomUUID()}@x.test`, name, null);
 
@@ -36,12 +36,7 @@ async function pair(env: Record<string, string>, modules: ModuleName[] = ['users
 const runsProbe = (t: TestApp) => (t.app.transport as MemoryTransport).feeds.some((f) => f.subscriber.name === 'probe.reaction');
 
 describe('several instances on one PostgreSQL database', function () {
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: these run in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('runs each memory-mode reaction in one of them, handles what the other commits at once, and hands it over when its holder stops', async () => {
     const { a, b, stop } = await pair({});

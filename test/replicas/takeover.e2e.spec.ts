@@ -1,29 +1,21 @@
 // A replica killed while it holds a reaction: the other replica, running beside it, takes the reaction over once
 // the dead one's lease has expired and handles what the dead one committed but never delivered.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import readline from 'node:readline';
 import { expect } from 'chai';
 import type { MemoryTransport } from '../../src/runtime/MemoryTransport.js';
 import { waitUntil } from '../broker/support/broker.js';
+import { spawnReplica } from './support/childReplica.js';
 import { startAppIn, tempDir, testConfig } from '../support/testApp.js';
 import { probeEffects, probeModule } from '../support/testModule.js';
-import { dropSchema, onPostgres, schemaFor } from '../support/testStorage.js';
+import { dropSchema, onlyOnPostgres, schemaFor } from '../support/testStorage.js';
 
 describe('a replica killed while it holds a reaction', function () {
   this.timeout(60_000);
-  before(function () {
-    if (!onPostgres) {
-      console.log('      skipped: this runs in the PostgreSQL pass (TEST_STORAGE=postgres): SQLite is one process to a file');
-      this.skip();
-    }
-  });
+  onlyOnPostgres();
 
   it('has the other replica take it over after the lease expired and handle the event the dead one left', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/replicas/support/replicaChild.ts', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const exited = new Promise<string | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    const { child, lines, exited } = spawnReplica('replicaChild.ts', dir, true);
     // The child first, holding the reaction; then the survivor beside it.
     const ready = await lines.next();
     const survivor = await startAppIn(dir, testConfig({ MODULES: 'users' }, dir), { extraModules: [probeModule(['user.created'])] }).catch((error) => {

@@ -6,6 +6,18 @@ import { TEST_DATABASE_URL, urlForSchema } from './postgres.js';
 
 export const onPostgres = process.env.TEST_STORAGE === 'postgres';
 
+/**
+ * Skips the enclosing describe outside the PostgreSQL pass, saying why: what it tests needs several processes (or
+ * writers) on one database, which a SQLite file does not have. `why` defaults to that.
+ */
+export function onlyOnPostgres(why = 'SQLite is one process to a file'): void {
+  before(function () {
+    if (onPostgres) return;
+    console.log(`      skipped: this runs in the PostgreSQL pass (TEST_STORAGE=postgres): ${why}`);
+    this.skip();
+  });
+}
+
 /** Schemas this process named, dropped after the run (test/support/rootHooks.ts). */
 export const namedSchemas = new Set<string>();
 
