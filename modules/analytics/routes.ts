@@ -7,6 +7,6 @@ import { buildSummary } from './summarize.js';
 export function analyticsRoutes(router: Router, db: Sql): void {
   // Counts over every user's events: never for a token bound to one user.
   router.get('/analytics/summary', requireScope('analytics:read', { allUsers: true }), async (_req, res) => {
-    res.json(buildSummary(await analytics.counts(db), await analytics.latenciesAscending(db)));
+    res.json(buildSummary(await analytics.counts(db), await analytics.latencyPercentiles(db)));
   });
 }

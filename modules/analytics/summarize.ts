@@ -41,8 +41,13 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
   return sortedAscending[Math.min(sortedAscending.length, Math.max(1, rank)) - 1]!;
 }
 
-/** Folds (type, day, count) rows and ascending latency samples into the GET /analytics/summary body. */
-export function buildSummary(rows: readonly CountRow[], latenciesAscending: readonly number[]): AnalyticsSummary {
+/** The summary's percentiles of an ascending list (the route has the database rank them: analyticsRepository). */
+export function latencySummary(sortedAscending: readonly number[]): LatencySummary {
+  return { p50: percentile(sortedAscending, 50), p95: percentile(sortedAscending, 95), p99: percentile(sortedAscending, 99) };
+}
+
+/** Folds (type, day, count) rows and the latency percentiles (or the ascending samples) into the GET /analytics/summary body. */
+export function buildSummary(rows: readonly CountRow[], latency: LatencySummary | readonly number[]): AnalyticsSummary {
   const byType: Record<string, number> = {};
   const byDay: Record<string, number> = {};
   let totalEvents = 0;
@@ -51,16 +56,12 @@ export function buildSummary(rows: readonly CountRow[], latenciesAscending: read
     byDay[day] = (byDay[day] ?? 0) + count;
     totalEvents += count;
   }
-  return {
-    totalEvents,
-    byType: sortedKeys(byType),
-    byDay: sortedKeys(byDay),
-    latencyMs: {
-      p50: percentile(latenciesAscending, 50),
-      p95: percentile(latenciesAscending, 95),
-      p99: percentile(latenciesAscending, 99),
-    },
-  };
+  const latencyMs = isSamples(latency) ? latencySummary(latency) : { ...latency };
+  return { totalEvents, byType: sortedKeys(byType), byDay: sortedKeys(byDay), latencyMs };
+}
+
+function isSamples(latency: LatencySummary | readonly number[]): latency is readonly number[] {
+  return Array.isArray(latency);
 }
 
 function sortedKeys(record: Record<string, number>): Record<string, number> {

@@ -55,6 +55,10 @@ export class SqliteStorage implements Storage {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    // Savepoints (every member of a grouped commit has one) journal the pages they change so that they can be rolled
+    // back alone; past 64 KB SQLite spills that journal to a temporary file, and in the payments bench that was
+    // about 110 of the 185 write syscalls of a payment. In memory it never spills; it lives only until COMMIT.
+    this.db.pragma('temp_store = MEMORY');
     this.description = `SQLite ${file === ':memory:' ? ':memory:' : path.resolve(file)}`;
     if (file !== ':memory:' && options.checkpointer !== false) this.checkpointer = new WalCheckpointer(file, this.db);
     this.statements = new StatementCache(this.db);
