@@ -1,9 +1,12 @@
-// Keeps `npm run bench` from rotting: the quick bus.publish case runs for real and its table and JSON have their shape.
+// Keeps `npm run bench` from rotting: the quick bus.publish case runs for real and its table and JSON have their shape;
+// the raw payments baseline, built on paybus's migrations, still starts and answers.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { BENCH_AMOUNT, writeBills } from '../../scripts/bench/cases/http.js';
+import { ChildServer } from '../../scripts/bench/servers/child.js';
 import { tempDir } from '../support/testApp.js';
 
 const run = promisify(execFile);
@@ -35,6 +38,22 @@ describe('npm run bench', function () {
     expect(result.ours).to.be.a('number').above(0);
     expect(result.baseline).to.be.a('number').above(0);
     expect(result.ratio).to.be.closeTo(result.ours / result.baseline, 1e-9);
+  });
+
+  it('when the raw payments baseline starts on the current migrations, then it answers a payment as paybus would', async () => {
+    // It builds its tables from paybus's own migrations: a new one must not break the baseline of http.payments.
+    const bills = writeBills(dir, 'raw-bills', 1);
+    const raw = await ChildServer.start(path.join(ROOT, 'scripts/bench/baselines/rawPaymentsServer.ts'), [dir, bills.file]);
+    try {
+      const pay = { billId: bills.billIds[0], amount: BENCH_AMOUNT, currency: 'EUR', source: 'tok_visa' };
+      const post = () => fetch(`http://127.0.0.1:${raw.port}/payments`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' }, body: JSON.stringify(pay) });
+      const first = await post();
+      expect(first.status).to.equal(201);
+      expect(((await first.json()) as { billId: string }).billId).to.equal(bills.billIds[0]);
+      expect((await post()).status, 'the key replays').to.equal(201);
+    } finally {
+      await raw.stop();
+    }
   });
 
   it('when asked for a case that does not exist, fails naming the known rows, those of multi-row cases too', async () => {

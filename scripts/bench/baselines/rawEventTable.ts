@@ -10,7 +10,7 @@ export function openRawEventTable(file: string) {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
-  db.exec(storeMigrations.map((m) => textFor(m.sql, 'sqlite')).join('\n'));
+  db.exec(storeMigrations.map((m) => textFor(m.sql, 'sqlite')).join(';\n'));
   const insert = db.prepare(
     `INSERT INTO events (id, type, aggregate_type, aggregate_id, version, occurred_at, payload, metadata, recorded_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -23,7 +23,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 db.pragma('foreign_keys = ON');
 db.pragma('temp_store = MEMORY'); // no savepoint here, so no statement journal: kept only to match paybus
-db.exec([...storeMigrations, ...idempotencyMigrations].map((m) => textFor(m.sql, 'sqlite')).join('\n'));
+db.exec([...storeMigrations, ...idempotencyMigrations].map((m) => textFor(m.sql, 'sqlite')).join(';\n'));
 db.exec(`
   CREATE TABLE bills (id TEXT PRIMARY KEY, user_id TEXT NOT NULL, amount INTEGER NOT NULL, currency TEXT NOT NULL);
   CREATE TABLE payments (id TEXT PRIMARY KEY, bill_id TEXT NOT NULL, user_id TEXT NOT NULL, amount INTEGER NOT NULL,

@@ -11,7 +11,8 @@ import { benchSchemas, postgresCase, urlWithSchema } from '../postgres.js';
 import { ChildServer } from '../servers/child.js';
 
 const CONNECTIONS = 20;
-const AMOUNT = 12345;
+/** What every prepared bill is for, and every bench payment pays. */
+export const BENCH_AMOUNT = 12345;
 const USERS = 100;
 const WARMUP = 300;
 const here = import.meta.dirname;
@@ -22,7 +23,7 @@ export const payRequests = (nextBill: () => string): NonNullable<Options['reques
     setupRequest: (req) => ({
       ...req,
       headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ billId: nextBill(), amount: AMOUNT, currency: 'EUR', source: 'tok_visa' }),
+      body: JSON.stringify({ billId: nextBill(), amount: BENCH_AMOUNT, currency: 'EUR', source: 'tok_visa' }),
     }),
   },
 ];
@@ -83,7 +84,7 @@ export function writeBills(dir: string, name: string, count: number): { file: st
   const billIds = Array.from({ length: count }, () => randomUUID());
   const userIds = Array.from({ length: USERS }, () => randomUUID());
   const file = path.join(dir, `${name}.json`);
-  fs.writeFileSync(file, JSON.stringify({ userIds, billIds, amount: AMOUNT, currency: 'EUR' } satisfies BenchBills));
+  fs.writeFileSync(file, JSON.stringify({ userIds, billIds, amount: BENCH_AMOUNT, currency: 'EUR' } satisfies BenchBills));
   return { file, billIds };
 }
 
