@@ -28,7 +28,7 @@ export { databaseNowMs } from './storage/clock.js';
 export { isUniqueViolation } from './storage/errors.js';
 
 // Events: the envelope, the catalog's factories and payload types.
-export { causedBy, type EventContext, type EventEnvelope } from './events/envelope.js';
+export { causedBy, type EventContext, type EventEnvelope, newId } from './events/envelope.js';
 export {
   createBillCreatedEvent,
   createBillPaidEvent,

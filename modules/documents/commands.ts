@@ -1,6 +1,6 @@
 // Documents use case: check the bytes, write them durably under a generated name, then commit the event.
-import { createHash, randomUUID } from 'node:crypto';
-import { type Commit, type EventContext, type Sql, ValidationError } from '../../src/moduleKit.js';
+import { createHash } from 'node:crypto';
+import { type Commit, type EventContext, newId, type Sql, ValidationError } from '../../src/moduleKit.js';
 import { checkContentType } from './contentType.js';
 import { decideUpload, type Document, type UploadDocument } from './decide.js';
 import { documentsRepository as documents } from './documentsRepository.js';
@@ -28,7 +28,7 @@ export function createDocumentCommands({ db, commit }: { db: Sql; commit: Commit
       if (file.buffer.length === 0) throw new ValidationError([{ field: 'file', message: 'must not be empty' }]);
       const contentType = await checkContentType(file.mimetype, file.buffer);
       const cmd: UploadDocument = {
-        documentId: randomUUID(),
+        documentId: newId(),
         userId: input.userId,
         billId: input.billId,
         filename: sanitiseFilename(file.originalname),

@@ -1,7 +1,6 @@
 // Paying a bill without ever charging it twice: reserve (commit), charge (no transaction open), record (commit).
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { type Commit, ConflictError, type EventContext, isUniqueViolation, ServiceUnavailableError, type Sql, ValidationError } from '../../src/moduleKit.js';
+import { type Commit, ConflictError, type EventContext, isUniqueViolation, newId, ServiceUnavailableError, type Sql, ValidationError } from '../../src/moduleKit.js';
 import { type Attempt, decideOutcome, decideReservation, ownBill, type Payment } from './decide.js';
 import type { ChargeResult, PaymentGateway } from './PaymentGateway.js';
 import { paymentsRepository as payments } from './paymentsRepository.js';
@@ -28,7 +27,7 @@ const RESUME_PAGE = 20;
 export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDeps, gateway: PaymentGateway, log: Logger) {
   /** Commit 1: the bill is checked and the attempt reserved, owned by this process, before any money moves. */
   async function reserve(input: PayBody, ctx: EventContext, boundTo: string | null): Promise<Attempt> {
-    const paymentId = randomUUID();
+    const paymentId = newId();
     try {
       return await commit(
         async ({ tx }) => {

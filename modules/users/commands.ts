@@ -1,6 +1,5 @@
 // Users use cases: load state, decide, append (the inline projection updates users_users in the same commit).
-import { randomUUID } from 'node:crypto';
-import type { Commit, EventContext } from '../../src/moduleKit.js';
+import { type Commit, type EventContext, newId } from '../../src/moduleKit.js';
 import { decideCreateUser, decideUpdateUser, toUser, type User, type UserChanges } from './decide.js';
 import { usersRepository as users } from './usersRepository.js';
 
@@ -8,7 +7,7 @@ export function createUserCommands(commit: Commit) {
   return {
     createUser(input: { email: string; name: string; phone: string | null }, ctx: EventContext): Promise<User> {
       return commit(async ({ tx, append }) => {
-        const userId = randomUUID();
+        const userId = newId();
         const events = decideCreateUser({ userId, ...input }, await users.getByEmail(tx, input.email), ctx);
         await append(events, { expectedVersion: 0 });
         return toUser((await users.get(tx, userId))!);
