@@ -45,13 +45,17 @@ export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDep
     }
   }
 
-  /** Commit 2: the gateway's answer, the attempt's end and the payment event, together. */
-  async function record(attempt: Attempt, result: ChargeResult, ctx: EventContext): Promise<Payment> {
+  /**
+   * Commit 2: the gateway's answer, the attempt's end and the payment event, together. `result` undefined: the
+   * request's Idempotency-Key holds this commit already (see pay), which returns the payment it stored.
+   */
+  async function record(attempt: Attempt, result: ChargeResult | undefined, ctx: EventContext): Promise<Payment> {
     try {
       return await commit(
         async ({ tx, append }) => {
           const existing = await payments.getPayment(tx, attempt.id);
           if (existing) return existing;
+          if (!result) throw new Error(`payment ${attempt.id} has no charge result to record`);
           await payments.finishAttempt(tx, attempt.id, result.status, new Date().toISOString());
           await append(decideOutcome(attempt, result, ctx), { expectedVersion: 0 });
           return (await payments.getPayment(tx, attempt.id))!;
@@ -115,7 +119,10 @@ export function createPaymentCommands({ db, commit, owner, leaseMs }: PaymentDep
     /** `boundTo`: the caller acts for this user only, and another user's bill is not found (404). */
     async pay(input: PayBody, ctx: EventContext, boundTo: string | null = null): Promise<Payment> {
       const attempt = await reserve(input, ctx, boundTo);
-      return record(attempt, await charge(attempt), ctx);
+      // Taken over from a request that died after recording the payment too: the record answers with that payment,
+      // and the gateway is not asked again.
+      const charged = ctx.keyCommits?.nextWasMade() ? undefined : await charge(attempt);
+      return record(attempt, charged, ctx);
     },
 
     /**

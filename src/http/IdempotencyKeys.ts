@@ -48,9 +48,9 @@ export interface StoredResponse {
   body: string;
 }
 
-/** `first`: this process answers the key; `commits` holds what a process that held it before committed (see KeyCommits). */
+/** `first`: this request answers the key, through `key` (see ClaimedKey). */
 export type Claim =
-  | { kind: 'first'; commits: KeyCommits }
+  | { kind: 'first'; key: ClaimedKey }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'mismatch' }
   | { kind: 'running' };
@@ -90,6 +90,9 @@ const SQL = {
 };
 
 export class IdempotencyKeys {
+  /** Claims this process made: with its id, each claim's own owner (see ClaimedKey). */
+  private claims = 0;
+
   /**
    * @param owner this process (its Instance id), written on the keys it answers
    * @param leaseMs how long a key stays its owner's without a renewal (LEASE_TTL_MS); renewed every third of it
@@ -105,54 +108,75 @@ export class IdempotencyKeys {
     return this.storage.transaction((tx) => this.claimIn(tx, key, hash, now), { grouped: true });
   }
 
-  /** False when this process no longer answers the key (answered, forgotten, or taken over after its lease expired). */
-  async renew(key: string): Promise<boolean> {
-    return (await this.storage.run(SQL.renew, [this.leaseMs, key, this.owner])) === 1;
-  }
-
-  /**
-   * Frees a key this process claimed but will not answer from, so a retry runs again. When the request committed
-   * something, the key stays with its commits and only its lease goes: the retry takes it over at once and answers
-   * from them rather than committing again.
-   */
-  async forget(key: string): Promise<void> {
-    if ((await this.storage.run(SQL.remove, [key, this.owner])) === 0) await this.storage.run(SQL.release, [key, this.owner]);
-  }
-
-  async finish(key: string, response: StoredResponse): Promise<void> {
-    // A 5xx decided nothing the client can rely on: forget the key so a retry runs again.
-    if (response.status >= 500) await this.forget(key);
-    else await this.storage.run(SQL.complete, [response.status, response.contentType, response.location, response.body, key, this.owner]);
-  }
-
   private async claimIn(tx: Transaction, key: string, hash: string, now: Date): Promise<Claim> {
+    // Each claim owns the key under a name of its own: a request of this process that stalled past its lease, whose
+    // key a retry to this same process took over, is then as fenced off as one on another replica.
+    const owner = `${this.owner}/${++this.claims}`;
     await tx.run(SQL.prune, [new Date(now.getTime() - IDEMPOTENCY_TTL_MS).toISOString()]);
-    if ((await tx.run(SQL.insert, [key, hash, this.owner, now.toISOString(), this.leaseMs])) === 1) return this.first(key, null);
+    if ((await tx.run(SQL.insert, [key, hash, owner, now.toISOString(), this.leaseMs])) === 1) return this.first(key, owner, null);
     const row = (await tx.one<KeyRow>(SQL.get, [key]))!;
     if (row.hash !== hash) return { kind: 'mismatch' };
     if (row.state === 'done') return { kind: 'replay', response: row };
     // A live owner, in this process or another, is answering it now; an expired one was cut off (a crash, a kill).
     if (Number(row.live) === 1) return { kind: 'running' };
-    const taken = await tx.one<{ commits: string | null }>(SQL.takeOver, [this.owner, now.toISOString(), this.leaseMs, key]);
-    return taken ? this.first(key, taken.commits) : { kind: 'running' };
+    const taken = await tx.one<{ commits: string | null }>(SQL.takeOver, [owner, now.toISOString(), this.leaseMs, key]);
+    return taken ? this.first(key, owner, taken.commits) : { kind: 'running' };
   }
 
-  private first(key: string, commits: string | null): Claim {
-    return { kind: 'first', commits: new StoredCommits(key, this.owner, commits === null ? [] : (JSON.parse(commits) as unknown[])) };
+  private first(key: string, owner: string, commits: string | null): Claim {
+    const results = commits === null ? [] : (JSON.parse(commits) as unknown[]);
+    return { kind: 'first', key: new ClaimedKey(this.storage, key, owner, this.leaseMs, results) };
   }
 }
 
-/** The commits of one request as its key's row keeps them: results in commit order. */
-class StoredCommits implements KeyCommits {
+/**
+ * One request's hold on its key: it renews the lease while the request runs, stores the results of the commits made
+ * for it (KeyCommits: results in commit order) and, at the end, the answer; or frees the key. Every statement is
+ * conditional on this claim's owner: once another took the key over, nothing here changes the row.
+ */
+export class ClaimedKey implements KeyCommits {
   /** Commits of this request passed so far: replayed, or made and committed here. */
   private passed = 0;
+  /** The renewal under way, awaited before the end: a late one would give back a lease just released. */
+  private renewing: Promise<unknown> = Promise.resolve();
+  private ended = false;
 
   constructor(
-    private readonly key: string,
+    private readonly storage: Storage,
+    readonly key: string,
     private readonly owner: string,
-    /** Results committed for the key, by this process and any that held it before. */
+    readonly leaseMs: number,
+    /** Results committed for the key, by this request and any that held it before. */
     private readonly results: unknown[],
   ) {}
+
+  /** False when this claim no longer answers the key (answered, freed, or taken over after its lease expired). */
+  async renew(): Promise<boolean> {
+    if (this.ended) return false;
+    const renewal = this.storage.run(SQL.renew, [this.leaseMs, this.key, this.owner]);
+    this.renewing = renewal.catch(() => {});
+    return (await renewal) === 1;
+  }
+
+  /**
+   * Frees the key: a retry runs again. When the request committed something, the key stays with its commits and only
+   * its lease goes: the retry takes it over at once and answers from them rather than committing again.
+   */
+  async forget(): Promise<void> {
+    await this.end();
+    if ((await this.storage.run(SQL.remove, [this.key, this.owner])) === 0) await this.storage.run(SQL.release, [this.key, this.owner]);
+  }
+
+  async finish(response: StoredResponse): Promise<void> {
+    // A 5xx decided nothing the client can rely on: forget the key so a retry runs again.
+    if (response.status >= 500) return this.forget();
+    await this.end();
+    await this.storage.run(SQL.complete, [response.status, response.contentType, response.location, response.body, this.key, this.owner]);
+  }
+
+  nextWasMade(): boolean {
+    return this.passed < this.results.length;
+  }
 
   next(): { made: true; result: unknown } | { made: false } {
     return this.passed < this.results.length ? { made: true, result: this.results[this.passed++] } : { made: false };
@@ -160,7 +184,7 @@ class StoredCommits implements KeyCommits {
 
   async save(tx: Transaction, result: unknown): Promise<void> {
     const value = result ?? null;
-    // Fenced by the owner: a process that stalled past its lease, whose key another took over, commits nothing.
+    // Fenced by the owner: a request that stalled past its lease, whose key another took over, commits nothing.
     if ((await tx.run(SQL.saveCommits, [JSON.stringify([...this.results, value]), this.key, this.owner])) === 0) {
       throw new ConflictError('the request was taken over by another process after this one stalled; retry it with the same Idempotency-Key');
     }
@@ -169,5 +193,10 @@ class StoredCommits implements KeyCommits {
       this.results.push(value);
       this.passed++;
     });
+  }
+
+  private async end(): Promise<void> {
+    this.ended = true;
+    await this.renewing;
   }
 }

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { actorOf } from '../auth/Caller.js';
 import { ConflictError, UnprocessableError, ValidationError } from '../errors.js';
-import type { IdempotencyKeys, StoredResponse } from './IdempotencyKeys.js';
+import type { ClaimedKey, IdempotencyKeys, StoredResponse } from './IdempotencyKeys.js';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 const KEY = /^[\x21-\x7e]{1,255}$/;
@@ -53,12 +53,12 @@ export function idempotentRequest(keys: IdempotencyKeys, hashOf: (req: Request) 
         return replay(res, claim.response);
       case 'first': {
         // The commands this request makes store their results with the key (see KeyCommits and requestContext).
-        res.locals.keyCommits = claim.commits;
-        const stop = renewWhileAnswering(keys, stored);
+        res.locals.keyCommits = claim.key;
+        const stop = renewWhileAnswering(claim.key);
         recordResponse(
           res,
-          (response) => (stop(), keys.finish(stored, response)),
-          () => (stop(), keys.forget(stored)),
+          (response) => (stop(), claim.key.finish(response)),
+          () => (stop(), claim.key.forget()),
         );
         return next();
       }
@@ -77,8 +77,8 @@ export function idempotency(keys: IdempotencyKeys): RequestHandler {
  * the response is stored or freed. Not stopped when the client leaves: the handler still runs, and another replica
  * taking the key over meanwhile would run the request a second time.
  */
-function renewWhileAnswering(keys: IdempotencyKeys, key: string): () => void {
-  const timer = setInterval(() => void keys.renew(key).catch(() => {}), keys.leaseMs / 3);
+function renewWhileAnswering(key: ClaimedKey): () => void {
+  const timer = setInterval(() => void key.renew().catch(() => {}), key.leaseMs / 3);
   timer.unref();
   return () => clearInterval(timer);
 }

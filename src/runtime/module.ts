@@ -43,6 +43,8 @@ export interface CommitOptions extends TransactionOptions {
 export interface KeyCommits {
   /** The next commit's stored result, when a process that held the key before made it. */
   next(): { made: true; result: unknown } | { made: false };
+  /** True when the next commit was made before: it will return its stored result without running. */
+  nextWasMade(): boolean;
   /** Stores the next commit's result with the key in `tx`; throws ConflictError when the key is no longer this process's. */
   save(tx: Transaction, result: unknown): Promise<void>;
 }

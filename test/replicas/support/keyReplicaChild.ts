@@ -1,11 +1,11 @@
 // A replica in a child process (users, billing) that dies by SIGKILL right after a request's command committed, at
 // the moment it would store the Idempotency-Key's answer: it prints its port as one JSON line, then serves.
 import { createApp } from '../../../src/createApp.js';
-import { IdempotencyKeys } from '../../../src/http/IdempotencyKeys.js';
+import { ClaimedKey } from '../../../src/http/IdempotencyKeys.js';
 import { testConfig } from '../../support/testApp.js';
 
 const [dir] = process.argv.slice(2);
-IdempotencyKeys.prototype.finish = () => {
+ClaimedKey.prototype.finish = () => {
   process.kill(process.pid, 'SIGKILL');
   return new Promise<void>(() => {});
 };
