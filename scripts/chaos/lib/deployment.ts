@@ -77,6 +77,8 @@ export class Deployment {
     await this.db.close().catch(() => {});
     await this.tap.close();
     await deleteBrokerObjects(this.env.RABBITMQ_QUEUE_PREFIX!);
+    // CHAOS_KEEP=1 leaves the folder (logs, SMS and mail files) and the database schema for a look after a run.
+    if (process.env.CHAOS_KEEP === '1') return void console.log(`  kept ${this.dir}${this.env.DATABASE_URL ? ` and ${this.env.DATABASE_URL}` : ''}`);
     await this.dropSchema?.().catch(() => {});
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
