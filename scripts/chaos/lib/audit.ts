@@ -51,9 +51,15 @@ function overCount<K>(keys: Iterable<K>): number {
   return extra;
 }
 
+/** A SIGKILL, ms since the epoch: sent at `at`; by `diedBy` its victims had surely stopped running. */
+export interface KillWindow {
+  at: number;
+  diedBy: number;
+}
+
 export interface AuditOptions {
-  /** When processes were SIGKILLed (ms since the epoch): an SMS sent again across one is a crash's resend, not a double send. */
-  killedAt?: readonly number[];
+  /** The kills of the run: an SMS sent again across one is a crash's resend, not a double send. */
+  kills?: readonly KillWindow[];
 }
 
 /**
@@ -77,7 +83,7 @@ async function measure(d: Deployment, base: string, accepted: Accepted | undefin
   const recorded = new Set(byType('payment.success').map((e) => e.aggregateId));
   const delivered = await deliveredIds(d);
   const wire = d.env.EVENT_TRANSPORT !== 'memory';
-  const sms = smsResends(readSms(d), options.killedAt);
+  const sms = smsResends(readSms(d), options.kills);
 
   const c: Record<string, number> = {
     acceptedNotLogged: accepted ? [...accepted.users, ...accepted.bills, ...accepted.payments].filter((id) => !aggregates.has(id)).length : 0,
@@ -138,10 +144,11 @@ function readSms(d: Deployment): SentSms[] {
 
 /**
  * SMS handed over more than once with one id: a resend when a kill lies between the first and the last send (the
- * dead process sent it, the survivor sent it again), otherwise twice (two live processes sent it). Without kill
- * times, every repeat counts as a resend.
+ * dead process sent it, the survivor sent it again), otherwise twice (two live processes sent it). A kill is the
+ * window from the signal to the victims' exit: a victim busy on the other core still sends in its first
+ * milliseconds, stamped after the moment the signal went. Without kill times, every repeat counts as a resend.
  */
-function smsResends(sent: readonly SentSms[], killedAt: readonly number[] | undefined): { resent: number; twice: number } {
+function smsResends(sent: readonly SentSms[], kills: readonly KillWindow[] | undefined): { resent: number; twice: number } {
   const byId = new Map<string, number[]>();
   // A line torn by a kill has no id to compare: it is left out.
   for (const s of sent) if (!Number.isNaN(s.at)) byId.set(s.id, [...(byId.get(s.id) ?? []), s.at]);
@@ -150,7 +157,7 @@ function smsResends(sent: readonly SentSms[], killedAt: readonly number[] | unde
   for (const times of byId.values()) {
     if (times.length < 2) continue;
     const [first, last] = [Math.min(...times), Math.max(...times)];
-    const acrossKill = !killedAt || killedAt.some((k) => first <= k && k <= last);
+    const acrossKill = !kills || kills.some((k) => first <= k.diedBy && k.at <= last);
     if (acrossKill) resent += times.length - 1;
     else twice += times.length - 1;
   }

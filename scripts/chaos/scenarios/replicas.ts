@@ -62,13 +62,22 @@ async function killRounds(ctx: ScenarioContext, rotation: Rotation, acc: Accepte
   return done;
 }
 
+/**
+ * By when a SIGKILLed process surely stopped: its signal is read just before the kill, and a victim running on the
+ * other core may stamp a send in the next millisecond or two. Not the exit event, which comes 50–200 ms later here:
+ * by then a survivor may have taken the work over (a dead worker's left-over events from +113 ms), and its sends
+ * must not pass for the victim's.
+ */
+const KILL_GRACE_MS = 25;
+const diedBy = (killedAt: number) => killedAt + KILL_GRACE_MS;
+
 /** SIGKILLs them at once; resolves once the others hold every job they held (a minute at most). */
 async function killAll(d: Deployment, victims: readonly PaybusProcess[]): Promise<Kill> {
   const held = await jobsHeldBy(d.db, victims.map((p) => p.pid));
   const killedAt = Date.now();
   for (const p of victims) p.proc.kill('SIGKILL');
   await Promise.all(victims.map((p) => p.exited()));
-  return { killedAt, jobs: await jobsTakenOver(d.db, killedAt, held, 60_000) };
+  return { killedAt, diedBy: diedBy(killedAt), jobs: await jobsTakenOver(d.db, killedAt, held, 60_000) };
 }
 
 async function brokerPhase(ctx: ScenarioContext): Promise<Outcome> {
@@ -89,7 +98,7 @@ async function brokerPhase(ctx: ScenarioContext): Promise<Outcome> {
       const worker = workers.shift()!;
       rotation.drop(api);
       const k = await killAll(d, [api, worker]);
-      ctx.log(`broker ${round}/${kills(ctx)}: killed API replica ${api.pid} (the ${round % 2 === 0 ? 'youngest' : 'oldest'}) and worker ${worker.pid}; ${accepted(acc)} writes answered 201 so far`);
+      ctx.log(`broker ${round}/${kills(ctx)}: killed API replica ${api.pid} (the ${round % 2 === 0 ? 'youngest' : 'oldest'}) and worker ${worker.pid} (signal ${new Date(k.killedAt).toISOString()}); ${accepted(acc)} writes answered 201 so far`);
       return k;
     };
     const replace = async () => {
@@ -99,7 +108,7 @@ async function brokerPhase(ctx: ScenarioContext): Promise<Outcome> {
       rotation.add(api);
     };
     const done = await killRounds(ctx, rotation, acc, kill, replace);
-    const a = await audit(d, workers[0]!.url, acc, 90_000, { killedAt: done.map((k) => k.killedAt) });
+    const a = await audit(d, workers[0]!.url, acc, 90_000, { kills: done.map((k) => ({ at: k.killedAt, diedBy: k.diedBy })) });
     return await report(d, a, acc, done, apis[0]!.url);
   } finally {
     await d.cleanup();
@@ -133,8 +142,11 @@ async function memoryPhase(ctx: ScenarioContext): Promise<Outcome> {
       for (const deadline = armedAt + 30_000; !killedAt && Date.now() < deadline; ) await sleep(50);
       if (!killedAt) throw new Error(`replica ${holder.pid} answered no payment within 30 s`);
       await holder.exited();
-      ctx.log(`memory ${round}/${kills(ctx)}: killed replica ${holder.pid} right after it answered a payment; ${accepted(acc)} writes answered 201 so far`);
-      return { killedAt, jobs: await jobsTakenOver(d.db, killedAt, held, 60_000) };
+      const died = diedBy(killedAt);
+      ctx.log(
+        `memory ${round}/${kills(ctx)}: killed replica ${holder.pid} right after it answered a payment (signal ${new Date(killedAt).toISOString()}, exit seen +${Date.now() - killedAt} ms); ${accepted(acc)} writes answered 201 so far`,
+      );
+      return { killedAt, diedBy: died, jobs: await jobsTakenOver(d.db, killedAt, held, 60_000) };
     };
     const replace = async () => {
       const fresh = await d.start();
@@ -142,7 +154,7 @@ async function memoryPhase(ctx: ScenarioContext): Promise<Outcome> {
       rotation.add(fresh);
     };
     const done = await killRounds(ctx, rotation, acc, kill, replace, { writers: 4, onAnswer: (base, path, answer) => trigger?.(base, path, answer) });
-    const a = await audit(d, replicas[0]!.url, acc, 60_000, { killedAt: done.map((k) => k.killedAt) });
+    const a = await audit(d, replicas[0]!.url, acc, 60_000, { kills: done.map((k) => ({ at: k.killedAt, diedBy: k.diedBy })) });
     return await report(d, a, acc, done, replicas[0]!.url, lastPayments);
   } finally {
     await d.cleanup();

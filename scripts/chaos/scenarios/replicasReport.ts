@@ -12,6 +12,8 @@ const REACTIONS = ['billing.payments', 'notifications.send', 'analytics.counts',
 
 export interface Kill {
   killedAt: number;
+  /** When every victim had exited: a victim still runs for a moment after the signal. */
+  diedBy: number;
   jobs: MovedJob[];
 }
 
