@@ -19,5 +19,5 @@ export const analyticsModule: ModuleDefinition = {
 
 // Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
 export { analyticsRepository, LATENCY_WINDOW } from './analyticsRepository.js';
-export { buildSummary, dayOf, latencyOf, percentile } from './summarize.js';
+export { buildSummary, dayOf, latencyOf, latencySummary, percentile } from './summarize.js';
 export { analyticsMigrations } from './tables.js';

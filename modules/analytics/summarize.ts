@@ -46,8 +46,8 @@ export function latencySummary(sortedAscending: readonly number[]): LatencySumma
   return { p50: percentile(sortedAscending, 50), p95: percentile(sortedAscending, 95), p99: percentile(sortedAscending, 99) };
 }
 
-/** Folds (type, day, count) rows and the latency percentiles (or the ascending samples) into the GET /analytics/summary body. */
-export function buildSummary(rows: readonly CountRow[], latency: LatencySummary | readonly number[]): AnalyticsSummary {
+/** Folds (type, day, count) rows and the latency percentiles into the GET /analytics/summary body. */
+export function buildSummary(rows: readonly CountRow[], latencyMs: LatencySummary): AnalyticsSummary {
   const byType: Record<string, number> = {};
   const byDay: Record<string, number> = {};
   let totalEvents = 0;
@@ -56,12 +56,7 @@ export function buildSummary(rows: readonly CountRow[], latency: LatencySummary 
     byDay[day] = (byDay[day] ?? 0) + count;
     totalEvents += count;
   }
-  const latencyMs = isSamples(latency) ? latencySummary(latency) : { ...latency };
-  return { totalEvents, byType: sortedKeys(byType), byDay: sortedKeys(byDay), latencyMs };
-}
-
-function isSamples(latency: LatencySummary | readonly number[]): latency is readonly number[] {
-  return Array.isArray(latency);
+  return { totalEvents, byType: sortedKeys(byType), byDay: sortedKeys(byDay), latencyMs: { ...latencyMs } };
 }
 
 function sortedKeys(record: Record<string, number>): Record<string, number> {

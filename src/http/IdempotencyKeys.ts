@@ -179,7 +179,7 @@ export class ClaimedKey implements KeyCommits {
   }
 
   next(): { made: true; result: unknown } | { made: false } {
-    return this.passed < this.results.length ? { made: true, result: this.results[this.passed++] } : { made: false };
+    return this.nextWasMade() ? { made: true, result: this.results[this.passed++] } : { made: false };
   }
 
   async save(tx: Transaction, result: unknown): Promise<void> {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildSummary, dayOf, latencyOf, percentile } from '../../modules/analytics/index.js';
+import { buildSummary, dayOf, latencyOf, latencySummary, percentile } from '../../modules/analytics/index.js';
 
 describe('analytics arithmetic', () => {
   it('counts an event on the UTC day of its occurredAt, whatever the local zone', () => {
@@ -31,7 +31,7 @@ describe('analytics arithmetic', () => {
         { type: 'bill.created', day: '2024-01-01', count: 3 },
         { type: 'user.created', day: '2024-01-01', count: 1 },
       ],
-      [1, 2, 3, 4],
+      latencySummary([1, 2, 3, 4]),
     );
     expect(summary).to.deep.equal({
       totalEvents: 6,
@@ -43,6 +43,6 @@ describe('analytics arithmetic', () => {
   });
 
   it('answers an empty log with zeros and null latencies', () => {
-    expect(buildSummary([], [])).to.deep.equal({ totalEvents: 0, byType: {}, byDay: {}, latencyMs: { p50: null, p95: null, p99: null } });
+    expect(buildSummary([], latencySummary([]))).to.deep.equal({ totalEvents: 0, byType: {}, byDay: {}, latencyMs: { p50: null, p95: null, p99: null } });
   });
 });
