@@ -1,8 +1,6 @@
 // Email delivery through nodemailer: real SMTP when SMTP_URL is set, otherwise one .eml file a message under MAIL_DIR.
-import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 import type { Config } from '../../src/moduleKit.js';
 
@@ -55,22 +53,88 @@ export function smtpMailSender(url: string, from: string, connections: number): 
   };
 }
 
+// Writing a mail to a file from the event loop costs four threadpool round trips (open, write, close, rename), each
+// waking a pool thread; under load those wake-ups and the composing cost more of the loop than the rest of a payment's
+// reactions. The spool runs both in a thread of its own: the loop posts the message's fields and hears back once the
+// file is in place; the thread takes every mail posted meanwhile in one wake-up.
+const SPOOL_SOURCE = `
+const { workerData, parentPort } = require('node:worker_threads');
+const fs = require('node:fs');
+const path = require('node:path');
+const { randomUUID } = require('node:crypto');
+const MailComposer = require(workerData.composer);
+const write = (dir, name, built) => {
+  // Temp then rename: a reader never sees half a message; a repeated send overwrites the same file.
+  const temp = path.join(dir, '.' + randomUUID() + '.tmp');
+  try {
+    fs.writeFileSync(temp, built);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    // The folder is made on the first send, and again if someone removed it meanwhile.
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(temp, built);
+  }
+  fs.renameSync(temp, path.join(dir, name));
+};
+parentPort.on('message', ({ n, dir, name, message }) => {
+  new MailComposer(message).compile().build((error, built) => {
+    if (!error) {
+      try {
+        // CRLF throughout, as on the SMTP wire (the composer leaves a text body's own line ends as they are).
+        write(dir, name, Buffer.from(built.toString('latin1').replace(/\\r?\\n/g, '\\r\\n'), 'latin1'));
+      } catch (caught) {
+        error = caught;
+      }
+    }
+    parentPort.postMessage(error ? { n, error: String(error && error.message || error) } : { n });
+  });
+});
+`;
+
+/**
+ * One .eml file a message under `dir`, named by the notification id, as nodemailer's MailComposer builds it (the
+ * builder of its SMTP transport: CRLF line ends), composed and written by a thread of its own (see SPOOL_SOURCE).
+ */
 export function fileMailSender(dir: string, from: string): MailSender {
-  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const composer = createRequire(import.meta.url).resolve('nodemailer/lib/mail-composer');
+  const pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  let sent = 0;
+  let spool: Worker | undefined;
+  const start = (): Worker => {
+    const worker = new Worker(SPOOL_SOURCE, { eval: true, workerData: { composer } });
+    worker.unref(); // idle, it keeps no process alive; while mails are in it, it does (see send)
+    worker.on('message', ({ n, error }: { n: number; error?: string }) => {
+      const waiting = pending.get(n);
+      pending.delete(n);
+      if (pending.size === 0) worker.unref();
+      if (error === undefined) waiting?.resolve();
+      else waiting?.reject(new Error(`could not write mail to ${dir}: ${error}`));
+    });
+    // A thread that died takes its mails with it: they fail (and are retried); the next send starts another.
+    const lost = (why: string) => {
+      if (spool === worker) spool = undefined;
+      for (const waiting of pending.values()) waiting.reject(new Error(`the mail spool thread stopped: ${why}`));
+      pending.clear();
+    };
+    worker.on('error', (error) => lost(error.message));
+    worker.on('exit', (code) => lost(`exit code ${code}`));
+    return worker;
+  };
   return {
-    async send(mail) {
-      const info = await transport.sendMail(message(from, mail));
-      // Temp then rename: a reader never sees half a message; a repeated send overwrites the same file.
-      const temp = path.join(dir, `.${randomUUID()}.tmp`);
-      // The folder is made on the first send, and again if someone removed it meanwhile.
-      await fs.promises.writeFile(temp, info.message as Buffer).catch(async (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-        await fs.promises.mkdir(dir, { recursive: true });
-        await fs.promises.writeFile(temp, info.message as Buffer);
+    send(mail) {
+      const n = ++sent;
+      return new Promise<void>((resolve, reject) => {
+        pending.set(n, { resolve, reject });
+        spool ??= start();
+        if (pending.size === 1) spool.ref();
+        spool.postMessage({ n, dir, name: `${mail.id}.eml`, message: message(from, mail) });
       });
-      await fs.promises.rename(temp, path.join(dir, `${mail.id}.eml`));
     },
-    close: () => transport.close(),
+    close() {
+      const worker = spool;
+      spool = undefined;
+      void worker?.terminate();
+    },
   };
 }
 
