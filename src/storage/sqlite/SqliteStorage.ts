@@ -6,7 +6,7 @@ import { Mutex } from '../Mutex.js';
 import type { HeldLock, Params, Statement, Storage, Transaction, TransactionOptions } from '../Storage.js';
 import { type QueryMode, type TransactionConnection, TransactionScope } from '../TransactionScope.js';
 import { execute, StatementCache } from './StatementCache.js';
-import { WalCheckpointer } from './WalCheckpointer.js';
+import { type CheckpointerOptions, WalCheckpointer } from './WalCheckpointer.js';
 
 interface Job {
   fn: (tx: Transaction) => Promise<unknown>;
@@ -15,8 +15,11 @@ interface Job {
 }
 
 export interface SqliteOptions {
-  /** Checkpoint the WAL from a worker thread (the default for a file), so no commit pays for it. */
-  checkpointer?: boolean;
+  /**
+   * Checkpoint the WAL from a worker thread (the default for a file), so no commit pays for it; options tune it
+   * (tests make it eager).
+   */
+  checkpointer?: boolean | CheckpointerOptions;
   /** Where an error thrown by an afterCommit callback is reported. */
   onCallbackError?(error: unknown): void;
 }
@@ -39,7 +42,8 @@ export class SqliteStorage implements Storage {
   private readonly writer = new Mutex();
   private readonly locks = new Map<string, Mutex>();
   private group: Job[] | undefined;
-  private readonly checkpointer: WalCheckpointer | undefined;
+  /** The WAL's checkpointer thread, when the database is a file (for tests and diagnostics). */
+  readonly checkpointer: WalCheckpointer | undefined;
   private readonly connection: TransactionConnection;
   private closed = false;
 
@@ -60,7 +64,10 @@ export class SqliteStorage implements Storage {
     // about 110 of the 185 write syscalls of a payment. In memory it never spills; it lives only until COMMIT.
     this.db.pragma('temp_store = MEMORY');
     this.description = `SQLite ${file === ':memory:' ? ':memory:' : path.resolve(file)}`;
-    if (file !== ':memory:' && options.checkpointer !== false) this.checkpointer = new WalCheckpointer(file, this.db);
+    if (file !== ':memory:' && options.checkpointer !== false) {
+      const tuning = typeof options.checkpointer === 'object' ? options.checkpointer : {};
+      this.checkpointer = new WalCheckpointer(file, this.db, (during) => void this.writer.run(during), tuning);
+    }
     this.statements = new StatementCache(this.db);
     if (file !== ':memory:') {
       const reader = new Database(file);
