@@ -38,3 +38,4 @@ export const notificationsModule = createNotificationsModule();
 // Pure rules and the pieces their unit tests drive; no other module may import them (test/architecture.unit.spec.ts).
 export { notificationIdFor, planNotifications } from './plan.js';
 export { formatAmount } from './templates.js';
+export { fileMailSender } from './MailSender.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { fileMailSender, type OutgoingMail } from '../../modules/notifications/MailSender.js';
+import { fileMailSender, type OutgoingMail } from '../../modules/notifications/index.js';
 import { tempDir } from '../support/testApp.js';
 
 const mail = (id: string): OutgoingMail => ({ id, to: `${id}@example.com`, subject: `Hello ${id}`, text: `Body of ${id}\nsecond line` });

@@ -25,8 +25,9 @@ describe('SQLite under writes that never stop', () => {
       };
       await Promise.all(Array.from({ length: 20 }, writer));
       expect(await storage.value<number>('SELECT COUNT(*) FROM blobs')).to.equal(8000);
-      // Without restarts the WAL holds every commit: over 32 MB. It stays within a few bounds' worth.
-      expect(largestWal).to.be.lessThan(8 * 1024 * 1024);
+      // Without restarts the WAL holds every commit: over 32 MB (41 MB measured). It stays within a few bounds' worth,
+      // how many depending on how busy the machine is (3-10 MB measured).
+      expect(largestWal).to.be.lessThan(16 * 1024 * 1024);
       expect(storage.checkpointer!.restarts).to.be.greaterThan(0);
     } finally {
       await storage.close();
