@@ -44,7 +44,7 @@ interface CheckpointResult {
 export interface CheckpointerOptions {
   /** How often the thread checkpoints (500 ms). */
   everyMs?: number;
-  /** WAL frames past which writes pause for the checkpoint to catch up, so the WAL starts over (4096: 16 MB). */
+  /** WAL frames past which writes pause for the checkpoint to catch up, so the WAL starts over (16,384: 64 MB). */
   restartFrames?: number;
 }
 
@@ -64,7 +64,7 @@ export class WalCheckpointer {
     file: string,
     db: Database.Database,
     private readonly pauseWrites: (during: () => Promise<void>) => void,
-    { everyMs = 500, restartFrames = 4096 }: CheckpointerOptions = {},
+    { everyMs = 500, restartFrames = 16_384 }: CheckpointerOptions = {},
   ) {
     db.pragma('wal_autocheckpoint = 0');
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
