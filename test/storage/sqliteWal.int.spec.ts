@@ -2,8 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { SqliteStorage } from '../../src/storage/sqlite/SqliteStorage.js';
+import { WalCheckpointer } from '../../src/storage/sqlite/WalCheckpointer.js';
 import { tempDir } from '../support/testApp.js';
 
 describe('SQLite under writes that never stop', () => {
@@ -31,6 +34,27 @@ describe('SQLite under writes that never stop', () => {
       expect(storage.checkpointer!.restarts).to.be.greaterThan(0);
     } finally {
       await storage.close();
+    }
+  });
+});
+
+describe('the WAL checkpointer', () => {
+  it('when its thread has died before a pause for writes begins, then the pause ends at once instead of holding writes', async () => {
+    const file = path.join(tempDir(), 'paybus.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    let pause: (() => Promise<void>) | undefined;
+    const checkpointer = new WalCheckpointer(file, db, (during) => (pause = during), { everyMs: 10, restartFrames: 1 });
+    try {
+      db.exec('CREATE TABLE t (x); INSERT INTO t VALUES (1)');
+      while (!pause) await new Promise((resolve) => setTimeout(resolve, 10));
+      await (Reflect.get(checkpointer, 'worker') as Worker).terminate();
+      // Without the guard this waits for an answer that never comes, and the test times out.
+      await pause();
+      expect(checkpointer.restarts).to.equal(0);
+    } finally {
+      await checkpointer.stop();
+      db.close();
     }
   });
 });

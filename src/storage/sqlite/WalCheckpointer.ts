@@ -52,6 +52,8 @@ export class WalCheckpointer {
   private readonly worker: Worker;
   private catchingUp = false;
   private stopped = false;
+  /** The thread has exited. */
+  private gone = false;
   private caughtUp: ((result: CheckpointResult | undefined) => void) | undefined;
   /** How many times the WAL was caught up to start over (for tests and diagnostics). */
   restarts = 0;
@@ -71,8 +73,11 @@ export class WalCheckpointer {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver, everyMs } });
     // A checkpointer that cannot run costs only latency: SQLite checkpoints on close, and the WAL keeps every commit.
     this.worker.on('error', (error) => (this.failure = error));
-    // A pause must end even when the thread does not answer.
-    this.worker.on('exit', () => this.caughtUp?.(undefined));
+    // A pause must end even when the thread does not answer, and none may wait on a thread that has gone.
+    this.worker.on('exit', () => {
+      this.gone = true;
+      this.caughtUp?.(undefined);
+    });
     this.worker.on('message', (m: { tick?: CheckpointResult; caughtUp?: CheckpointResult }) => {
       if ('caughtUp' in m) return this.caughtUp?.(m.caughtUp);
       if (m.tick && m.tick.log >= restartFrames && !this.catchingUp) this.catchUp();
@@ -83,7 +88,8 @@ export class WalCheckpointer {
   private catchUp(): void {
     this.catchingUp = true;
     this.pauseWrites(async () => {
-      if (this.stopped) return; // the pause came after close: the thread has gone, with its last checkpoint
+      // Stopped (close), or the thread died: nothing to wait for; on close the last checkpoint was the thread's own.
+      if (this.stopped || this.gone) return void (this.catchingUp = false);
       this.worker.ref(); // writes wait on its answer: the process must live to hear it
       const result = await new Promise<CheckpointResult | undefined>((resolve) => {
         this.caughtUp = resolve;
@@ -102,6 +108,7 @@ export class WalCheckpointer {
   /** Runs a last checkpoint and ends the thread. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.gone) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.ref(); // keep the process alive until the last checkpoint is done
     this.worker.postMessage('stop');
