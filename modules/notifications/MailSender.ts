@@ -63,7 +63,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { randomUUID } = require('node:crypto');
 const MailComposer = require(workerData.composer);
-const write = (dir, name, built) => {
+const { dir } = workerData;
+const write = (name, built) => {
   // Temp then rename: a reader never sees half a message; a repeated send overwrites the same file.
   const temp = path.join(dir, '.' + randomUUID() + '.tmp');
   try {
@@ -76,12 +77,12 @@ const write = (dir, name, built) => {
   }
   fs.renameSync(temp, path.join(dir, name));
 };
-parentPort.on('message', ({ n, dir, name, message }) => {
+parentPort.on('message', ({ n, name, message }) => {
   new MailComposer(message).compile().build((error, built) => {
     if (!error) {
       try {
         // CRLF throughout, as on the SMTP wire (the composer leaves a text body's own line ends as they are).
-        write(dir, name, Buffer.from(built.toString('latin1').replace(/\\r?\\n/g, '\\r\\n'), 'latin1'));
+        write(name, Buffer.from(built.toString('latin1').replace(/\\r?\\n/g, '\\r\\n'), 'latin1'));
       } catch (caught) {
         error = caught;
       }
@@ -101,7 +102,7 @@ export function fileMailSender(dir: string, from: string): MailSender {
   let sent = 0;
   let spool: Worker | undefined;
   const start = (): Worker => {
-    const worker = new Worker(SPOOL_SOURCE, { eval: true, workerData: { composer } });
+    const worker = new Worker(SPOOL_SOURCE, { eval: true, workerData: { composer, dir } });
     worker.unref(); // idle, it keeps no process alive; while mails are in it, it does (see send)
     worker.on('message', ({ n, error }: { n: number; error?: string }) => {
       const waiting = pending.get(n);
@@ -127,7 +128,7 @@ export function fileMailSender(dir: string, from: string): MailSender {
         pending.set(n, { resolve, reject });
         spool ??= start();
         if (pending.size === 1) spool.ref();
-        spool.postMessage({ n, dir, name: `${mail.id}.eml`, message: message(from, mail) });
+        spool.postMessage({ n, name: `${mail.id}.eml`, message: message(from, mail) });
       });
     },
     close() {
