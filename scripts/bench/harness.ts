@@ -25,7 +25,7 @@ export interface BenchCase {
   fullOnly?: boolean;
   /** The rows a case gives when they are more than its own name (`--only` takes any of them). */
   rows?: readonly string[];
-  /** Most cases give one row; http.payments adds .drained and the peak RSS row. */
+  /** Most cases give one row; http.payments adds .drained, the peak RSS row and .core. */
   run(options: BenchOptions): Promise<BenchResult | BenchResult[]>;
 }
 

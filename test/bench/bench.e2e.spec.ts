@@ -65,6 +65,6 @@ describe('npm run bench', function () {
     expect(error!.code).to.equal(1);
     expect(error!.stderr).to.contain('no bench named no.such.case').and.contain('bus.publish');
     const known = /known: (.*)/.exec(error!.stderr)?.[1]?.split(', ') ?? [];
-    expect(known).to.include.members(['http.payments', 'http.payments.drained', 'reactions.smtp', 'overload.rss', 'replicas.http.payments', 'relay.failover']);
+    expect(known).to.include.members(['http.payments', 'http.payments.drained', 'http.payments.core', 'reactions.smtp', 'overload.rss', 'replicas.http.payments', 'relay.failover']);
   });
 });

@@ -1,10 +1,10 @@
-// http.payments (with .drained and .peak_rss_mb) and pg.http.payments: POST /payments end to end against a hand-written
-// express 5 + better-sqlite3 route making the same durable writes, each server in its own process.
+// http.payments (with .drained, .peak_rss_mb and .core) and pg.http.payments: POST /payments end to end against a
+// hand-written express 5 + better-sqlite3 route making the same durable writes, each server in its own process.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon, { type Options } from 'autocannon';
-import { type BenchCase, infoResult, interleave, median, ratioResult } from '../harness.js';
+import { type BenchCase, infoResult, interleave, median, ratioResult, reportedRatio } from '../harness.js';
 import type { BenchBills } from '../history.js';
 import { benchAdminToken, drainedAt } from '../paybusOps.js';
 import { benchSchemas, postgresCase, urlWithSchema } from '../postgres.js';
@@ -34,6 +34,8 @@ interface Target {
   adminToken?: string;
   /** Payments it has answered with 2xx so far. */
   paid: number;
+  /** Without analytics to count them (the core server): waits for its reactions through the server's own idle. */
+  settle?: () => Promise<void>;
 }
 
 /**
@@ -64,6 +66,7 @@ async function payRate(target: Target, count: number, nextBill: () => string, dr
   }
   target.paid += result['2xx'];
   if (adminToken) drained.push(result['2xx'] / (((await drainedAt(port, adminToken, target.paid)) - start) / 1000));
+  await target.settle?.();
   return result['2xx'] / ((lastResponse - start) / 1000);
 }
 
@@ -88,9 +91,14 @@ export function writeBills(dir: string, name: string, count: number): { file: st
   return { file, billIds };
 }
 
+/** The modules of the core server: a payment's request path and the reactions it needs (billing pays the bill). */
+const CORE_MODULES = ['users', 'billing', 'payments'];
+
 interface PaymentsRun {
   ours: number;
   baseline: number;
+  /** Median rate of paybus with CORE_MODULES only, in the same rounds, when asked for. */
+  core?: number;
   /** Median rate of paybus counted until its reactions were done too, over the same rounds as `ours`. */
   drained: number;
   /** Peak RSS of the paybus process, MB. */
@@ -98,8 +106,12 @@ interface PaymentsRun {
   perRound: number;
 }
 
-/** The paybus server (on SQLite in `dir`, or on `databaseUrl`) against the raw baseline, warmed up, then interleaved. */
-async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string): Promise<PaymentsRun> {
+/**
+ * The paybus server (on SQLite in `dir`, or on `databaseUrl`) against the raw baseline, warmed up, then interleaved;
+ * with `withCore` a third server, paybus with CORE_MODULES only on SQLite in a folder of its own, takes its turn in
+ * each round too.
+ */
+async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string, withCore = false): Promise<PaymentsRun> {
   const perRound = quick ? 400 : 2_000;
   const rounds = quick ? 2 : 3;
   const needed = WARMUP + rounds * perRound + (rounds + 1) * CONNECTIONS * 4;
@@ -110,7 +122,9 @@ async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string): P
     BENCH_PAYBUS_ENV: JSON.stringify({ ADMIN_TOKEN: adminToken }),
   });
   const ours: Target = { server, adminToken, paid: 0 };
+  const coreDir = path.join(dir, 'http-core');
   let raw: ChildServer | undefined;
+  let core: ChildServer | undefined;
   try {
     raw = await ChildServer.start(path.join(here, '../baselines/rawPaymentsServer.ts'), [dir, rawBills.file]);
     const rawTarget: Target = { server: raw, paid: 0 };
@@ -118,14 +132,36 @@ async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string): P
     const rawBill = dispenser(rawBills.billIds);
     await payRate(ours, WARMUP, oursBill);
     await payRate(rawTarget, WARMUP, rawBill);
+    let coreRound: (() => Promise<number>) | undefined;
+    if (withCore) {
+      fs.mkdirSync(coreDir, { recursive: true });
+      const coreBills = writeBills(coreDir, 'http-bills', needed);
+      core = await ChildServer.start(path.join(here, '../servers/paybusServer.ts'), [coreDir, coreBills.file], { BENCH_MODULES: CORE_MODULES.join(',') });
+      const server = core;
+      const coreTarget: Target = { server, paid: 0, settle: () => server.idle() };
+      const coreBill = dispenser(coreBills.billIds);
+      await payRate(coreTarget, WARMUP, coreBill);
+      coreRound = () => payRate(coreTarget, perRound, coreBill);
+    }
     const drained: number[] = [];
-    const r = await interleave(rounds, () => payRate(ours, perRound, oursBill, drained), () => payRate(rawTarget, perRound, rawBill));
-    return { ...r, drained: median(drained), rssMb: (await server.maxRss()) / 1024 / 1024, perRound };
+    const cores: number[] = [];
+    const r = await interleave(
+      rounds,
+      () => payRate(ours, perRound, oursBill, drained),
+      async () => {
+        // The core server's round goes between the other two, so all three meet the same drift.
+        if (coreRound) cores.push(await coreRound());
+        return payRate(rawTarget, perRound, rawBill);
+      },
+    );
+    return { ...r, core: coreRound ? median(cores) : undefined, drained: median(drained), rssMb: (await server.maxRss()) / 1024 / 1024, perRound };
   } finally {
     await server.stop();
     await raw?.stop();
+    await core?.stop();
     // Each case starts its raw server on a fresh file.
     for (const f of fs.readdirSync(dir)) if (f.startsWith('http-raw') || f.startsWith('http-bills')) fs.rmSync(path.join(dir, f), { force: true });
+    fs.rmSync(coreDir, { recursive: true, force: true });
   }
 }
 
@@ -133,14 +169,21 @@ const LOAD = `${CONNECTIONS} connections, autocannon, each request paying a fres
 
 export const httpPayments: BenchCase = {
   name: 'http.payments',
-  rows: ['http.payments', 'http.payments.drained', 'http.payments.peak_rss_mb'],
+  rows: ['http.payments', 'http.payments.drained', 'http.payments.peak_rss_mb', 'http.payments.core'],
   async run({ quick, dir }) {
-    const r = await paymentsRun(quick, dir);
+    const r = await paymentsRun(quick, dir, undefined, true);
     const notes = `${LOAD}, ${r.perRound.toLocaleString('en-US')} a round; gateway latency 0 ms; baseline: express 5 + better-sqlite3, idempotency + payment + event + outbox rows in one transaction`;
     return [
       ratioResult('http.payments', 'req/s', r.ours, r.baseline, 0.6, notes),
       ratioResult('http.payments.drained', 'req/s', r.drained, r.ours, 0.8, 'paybus counted until its reactions were done (analytics had counted each payment\'s payment.success, bill.paid and notification.sent; /admin/subscribers: nothing pending), against its answered rate in the same rounds'),
       infoResult('http.payments.peak_rss_mb', 'MB', r.rssMb, 'peak RSS of the paybus process over the HTTP run (all modules, memory mode)'),
+      reportedRatio(
+        'http.payments.core',
+        'req/s',
+        r.core!,
+        r.baseline,
+        `paybus with ${CORE_MODULES.join(', ')} only (billing still pays each bill), in its own process, a round of its own beside each of the others: what the request path adds without notifications, analytics and documents reacting on the same thread`,
+      ),
     ];
   },
 };
