@@ -13,7 +13,8 @@ const [dir, billsFile, databaseUrl] = process.argv.slice(2) as [string, string, 
 const bills = JSON.parse(fs.readFileSync(billsFile, 'utf8')) as BenchBills;
 
 // The simulated card network's own latency is not paybus's cost: 0 ms, so the run measures paybus alone.
-// BENCH_MODULES=users,billing,payments runs fewer modules, to see what the reactions of the others cost.
+// BENCH_MODULES=users,billing,payments runs fewer modules, to see what the reactions of the others cost (the core
+// server of http.payments, for http.payments.core).
 const modules = process.env.BENCH_MODULES ? (process.env.BENCH_MODULES.split(',') as ModuleName[]) : [...MODULE_NAMES];
 const unknown = modules.filter((m) => !MODULE_NAMES.includes(m));
 if (unknown.length > 0) throw new Error(`BENCH_MODULES names no module ${unknown.join(', ')} (modules: ${MODULE_NAMES.join(', ')})`);
