@@ -97,7 +97,7 @@ const CORE_MODULES = ['users', 'billing', 'payments'];
 interface PaymentsRun {
   ours: number;
   baseline: number;
-  /** Median rate of paybus with CORE_MODULES only, in the same rounds, when asked for. */
+  /** Median rate of paybus with CORE_MODULES only, in the same rounds (SQLite runs only). */
   core?: number;
   /** Median rate of paybus counted until its reactions were done too, over the same rounds as `ours`. */
   drained: number;
@@ -107,11 +107,10 @@ interface PaymentsRun {
 }
 
 /**
- * The paybus server (on SQLite in `dir`, or on `databaseUrl`) against the raw baseline, warmed up, then interleaved;
- * with `withCore` a third server, paybus with CORE_MODULES only on SQLite in a folder of its own, takes its turn in
- * each round too.
+ * The paybus server (on SQLite in `dir`, or on `databaseUrl`) against the raw baseline, warmed up, then interleaved.
+ * On SQLite a third server, paybus with CORE_MODULES only in a folder of its own, takes its turn in each round too.
  */
-async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string, withCore = false): Promise<PaymentsRun> {
+async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string): Promise<PaymentsRun> {
   const perRound = quick ? 400 : 2_000;
   const rounds = quick ? 2 : 3;
   const needed = WARMUP + rounds * perRound + (rounds + 1) * CONNECTIONS * 4;
@@ -133,12 +132,12 @@ async function paymentsRun(quick: boolean, dir: string, databaseUrl?: string, wi
     await payRate(ours, WARMUP, oursBill);
     await payRate(rawTarget, WARMUP, rawBill);
     let coreRound: (() => Promise<number>) | undefined;
-    if (withCore) {
+    if (databaseUrl === undefined) {
       fs.mkdirSync(coreDir, { recursive: true });
       const coreBills = writeBills(coreDir, 'http-bills', needed);
-      core = await ChildServer.start(path.join(here, '../servers/paybusServer.ts'), [coreDir, coreBills.file], { BENCH_MODULES: CORE_MODULES.join(',') });
-      const server = core;
-      const coreTarget: Target = { server, paid: 0, settle: () => server.idle() };
+      const coreServer = await ChildServer.start(path.join(here, '../servers/paybusServer.ts'), [coreDir, coreBills.file], { BENCH_MODULES: CORE_MODULES.join(',') });
+      core = coreServer;
+      const coreTarget: Target = { server: coreServer, paid: 0, settle: () => coreServer.idle() };
       const coreBill = dispenser(coreBills.billIds);
       await payRate(coreTarget, WARMUP, coreBill);
       coreRound = () => payRate(coreTarget, perRound, coreBill);
@@ -171,7 +170,7 @@ export const httpPayments: BenchCase = {
   name: 'http.payments',
   rows: ['http.payments', 'http.payments.drained', 'http.payments.peak_rss_mb', 'http.payments.core'],
   async run({ quick, dir }) {
-    const r = await paymentsRun(quick, dir, undefined, true);
+    const r = await paymentsRun(quick, dir);
     const notes = `${LOAD}, ${r.perRound.toLocaleString('en-US')} a round; gateway latency 0 ms; baseline: express 5 + better-sqlite3, idempotency + payment + event + outbox rows in one transaction`;
     return [
       ratioResult('http.payments', 'req/s', r.ours, r.baseline, 0.6, notes),
